@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "qemu-ga-swift",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "qemu-ga-swift", targets: ["qemu-ga-swift"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+    ],
+    targets: [
+        // json-c, through pkg-config; the shim keeps the include path in one place.
+        .systemLibrary(
+            name: "CJSONC",
+            pkgConfig: "json-c",
+            providers: [.apt(["libjson-c-dev"])]
+        ),
+        // Bytes in, requests out; replies out, bytes in. No I/O.
+        .target(name: "QGAProtocol", dependencies: ["CJSONC"]),
+        // Transports and the poll loop.
+        .target(name: "Channel", dependencies: ["QGAProtocol"]),
+        // Running the fsfreeze hook.
+        .target(name: "FreezeHooks", dependencies: []),
+        // The command registry and every handler, behind the GuestSystem seam.
+        .target(
+            name: "Commands",
+            dependencies: [
+                "QGAProtocol", "FreezeHooks",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "qemu-ga-swift",
+            dependencies: [
+                "QGAProtocol", "Channel", "Commands", "FreezeHooks",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(name: "QGAProtocolTests", dependencies: ["QGAProtocol"]),
+        .testTarget(name: "ChannelTests", dependencies: ["Channel", "Commands", "QGAProtocol"]),
+        .testTarget(
+            name: "CommandsTests",
+            dependencies: ["Commands", "QGAProtocol", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(name: "AgentTests", dependencies: ["QGAProtocol"]),
+    ]
+)
