@@ -22,13 +22,15 @@ let package = Package(
         .target(name: "QGAProtocol", dependencies: ["CJSONC"]),
         // Transports and the poll loop.
         .target(name: "Channel", dependencies: ["QGAProtocol"]),
+        // Running a child process: argv, stdin, captured output, timeout, process-group kill.
+        .target(name: "ProcessRunner"),
         // Running the fsfreeze hook.
-        .target(name: "FreezeHooks", dependencies: []),
+        .target(name: "FreezeHooks", dependencies: ["ProcessRunner"]),
         // The command registry and every handler, behind the GuestSystem seam.
         .target(
             name: "Commands",
             dependencies: [
-                "QGAProtocol", "FreezeHooks",
+                "QGAProtocol", "FreezeHooks", "ProcessRunner",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -47,5 +49,6 @@ let package = Package(
             dependencies: ["Commands", "QGAProtocol", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "AgentTests", dependencies: ["QGAProtocol"]),
+        .testTarget(name: "ProcessRunnerTests", dependencies: ["ProcessRunner"]),
     ]
 )

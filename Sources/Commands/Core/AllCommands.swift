@@ -1,0 +1,11 @@
+extension CommandRegistry {
+    /// Every command this agent implements, in the order `guest-info` lists them.
+    public static func standard() -> CommandRegistry {
+        let registry = CommandRegistry()
+        registry.register(GuestSyncDelimited.self)
+        registry.register(GuestSync.self)
+        registry.register(GuestPing.self)
+        registry.register(GuestInfo.self)
+        return registry
+    }
+}

@@ -1,0 +1,61 @@
+import Logging
+import QGAProtocol
+
+/// Where the agent finds the kernel's interfaces. Production uses the real ones; tests and
+/// the `QGA_SYSFS_ROOT` / `QGA_PROCFS_ROOT` / `QGA_OS_RELEASE` testing aids point elsewhere.
+public struct SystemPaths: Sendable, Equatable {
+    public var sysfs: String
+    public var procfs: String
+    /// `nil` means the usual `/etc/os-release`, then `/usr/lib/os-release`.
+    public var osRelease: String?
+
+    public init(sysfs: String = "/sys", procfs: String = "/proc", osRelease: String? = nil) {
+        self.sysfs = sysfs
+        self.procfs = procfs
+        self.osRelease = osRelease
+    }
+
+    /// Reads the testing overrides from the environment.
+    public static func fromEnvironment(_ lookup: (String) -> String?) -> SystemPaths {
+        SystemPaths(
+            sysfs: lookup("QGA_SYSFS_ROOT") ?? "/sys",
+            procfs: lookup("QGA_PROCFS_ROOT") ?? "/proc",
+            osRelease: lookup("QGA_OS_RELEASE"))
+    }
+
+    public func sys(_ relative: String) -> String { sysfs + "/" + relative }
+    public func proc(_ relative: String) -> String { procfs + "/" + relative }
+}
+
+/// Everything a handler may use: the system seam, paths, the registry, state and the logger.
+public final class CommandContext {
+    public let system: any GuestSystem
+    public let paths: SystemPaths
+    public let registry: CommandRegistry
+    public var logger: Logger
+    /// `-t/--statedir`.
+    public let stateDirectory: String
+    /// The version `guest-info` reports.
+    public let version: String
+
+    public init(
+        system: any GuestSystem, paths: SystemPaths = SystemPaths(), registry: CommandRegistry,
+        logger: Logger = Logger(label: "qemu-ga-swift"), stateDirectory: String = "/var/run",
+        version: String = AgentVersion.compatible
+    ) {
+        self.system = system
+        self.paths = paths
+        self.registry = registry
+        self.logger = logger
+        self.stateDirectory = stateDirectory
+        self.version = version
+    }
+}
+
+public enum AgentVersion {
+    /// Our own release.
+    public static let release = "0.1.0"
+    /// The QEMU guest agent version whose protocol we implement; `guest-info` reports it,
+    /// because hosts compare it against the versions they know.
+    public static let compatible = "10.1.0"
+}

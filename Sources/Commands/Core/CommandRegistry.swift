@@ -1,0 +1,71 @@
+import QGAProtocol
+
+/// A registered command, with its type erased.
+public struct CommandEntry {
+    public let name: String
+    public let successResponse: Bool
+    public let delimitedReply: Bool
+    let invoke: (JSONValue?, CommandContext) throws -> JSONValue
+
+    init<C: GuestCommand>(_ command: C.Type) {
+        name = C.name
+        successResponse = C.successResponse
+        delimitedReply = C.delimitedReply
+        invoke = { arguments, context in
+            let decoded = try ArgumentDecoder.decode(C.Arguments.self, from: arguments)
+            return try ResultEncoder.encode(try C.run(decoded, context: context))
+        }
+    }
+}
+
+/// The commands this agent knows, and which of them are enabled right now.
+///
+/// A command is disabled by `-b/--block-rpcs`, by not being in `-a/--allow-rpcs`, or by the
+/// frozen state (everything but ``frozenAllowList``). Thawing re-enables exactly the commands
+/// that neither list disables.
+public final class CommandRegistry {
+    /// What stays enabled while filesystems are frozen (qemu-ga's `ga_freeze_allowlist`).
+    public static let frozenAllowList: Set<String> = [
+        "guest-ping", "guest-info", "guest-sync", "guest-sync-delimited",
+        "guest-fsfreeze-status", "guest-fsfreeze-thaw",
+    ]
+
+    public private(set) var entries: [CommandEntry] = []
+    private var byName: [String: Int] = [:]
+
+    public var blocked: Set<String> = [] { didSet { generation &+= 1 } }
+    /// `nil` means every command is allowed.
+    public var allowed: Set<String>? { didSet { generation &+= 1 } }
+    public var frozen = false { didSet { generation &+= 1 } }
+    /// Changes whenever enablement may have changed (lets `guest-info` cache its reply).
+    public private(set) var generation = 0
+
+    public init() {}
+
+    public func register<C: GuestCommand>(_ command: C.Type) {
+        precondition(byName[C.name] == nil, "\(C.name) registered twice")
+        byName[C.name] = entries.count
+        entries.append(CommandEntry(command))
+        generation &+= 1
+    }
+
+    public func entry(named name: String) -> CommandEntry? {
+        byName[name].map { entries[$0] }
+    }
+
+    public func contains(_ name: String) -> Bool { byName[name] != nil }
+
+    /// Why `name` is disabled right now, or nil when it is enabled.
+    public func disabledError(for name: String) -> QGAError? {
+        if frozen && !Self.frozenAllowList.contains(name) {
+            return .commandDisabled(name, reason: "the agent is in frozen state")
+        }
+        if blocked.contains(name) { return .commandDisabled(name) }
+        if let allowed, !allowed.contains(name) {
+            return .commandDisabled(name, reason: "the command is not allowed")
+        }
+        return nil
+    }
+
+    public func isEnabled(_ name: String) -> Bool { disabledError(for: name) == nil }
+}

@@ -1,0 +1,147 @@
+/// Serializes `JSONValue`s into bytes in qemu-ga's output format.
+///
+/// qemu-ga (QEMU's `json-writer.c`) separates with `", "` and `": "`, escapes every code
+/// point below 0x20 or from 0x7F up as `\uXXXX` with uppercase hex (surrogate pairs above
+/// U+FFFF), and leaves `/` alone. Unlike qemu-ga 7.2, the output is always valid JSON:
+/// non-finite doubles become `null`.
+public struct JSONWriter: Sendable {
+    public private(set) var bytes: [UInt8]
+
+    public init(capacity: Int = 256) {
+        bytes = []
+        bytes.reserveCapacity(capacity)
+    }
+
+    public mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
+
+    @inline(__always) public mutating func raw(_ byte: UInt8) { bytes.append(byte) }
+
+    public mutating func raw(_ text: StaticString) {
+        text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    public mutating func raw(_ other: [UInt8]) { bytes.append(contentsOf: other) }
+
+    public mutating func write(_ value: JSONValue) {
+        switch value {
+        case .null: raw("null")
+        case .bool(let b): b ? raw("true") : raw("false")
+        case .int(let i): writeInteger(i)
+        case .uint(let u): writeUnsigned(u)
+        case .double(let d): writeDouble(d)
+        case .number(let text): bytes.append(contentsOf: text.utf8)
+        case .string(let s): writeString(s)
+        case .array(let elements):
+            raw(UInt8(ascii: "["))
+            for (index, element) in elements.enumerated() {
+                if index > 0 { raw(", ") }
+                write(element)
+            }
+            raw(UInt8(ascii: "]"))
+        case .object(let members):
+            raw(UInt8(ascii: "{"))
+            for (index, member) in members.enumerated() {
+                if index > 0 { raw(", ") }
+                writeString(member.key)
+                raw(": ")
+                write(member.value)
+            }
+            raw(UInt8(ascii: "}"))
+        }
+    }
+
+    public mutating func writeInteger(_ value: Int64) {
+        if value < 0 {
+            raw(UInt8(ascii: "-"))
+            writeUnsigned(value.magnitude)
+        } else {
+            writeUnsigned(UInt64(value))
+        }
+    }
+
+    public mutating func writeUnsigned(_ value: UInt64) {
+        var count = 1
+        var rest = value / 10
+        while rest > 0 { count += 1; rest /= 10 }
+        // Append placeholders, then fill them from the right: no temporary buffer.
+        let end = bytes.count + count
+        bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: count))
+        var remaining = value
+        var index = end
+        repeat {
+            index -= 1
+            bytes[index] = UInt8(ascii: "0") &+ UInt8(remaining % 10)
+            remaining /= 10
+        } while remaining > 0
+    }
+
+    public mutating func writeDouble(_ value: Double) {
+        guard value.isFinite else { return raw("null") }
+        if value == value.rounded(.towardZero), value.magnitude < 1e15 {
+            // Whole numbers print as qemu does ("%.17g" style), without a trailing ".0".
+            writeInteger(Int64(value))
+            return
+        }
+        bytes.append(contentsOf: value.description.utf8)
+    }
+
+    public mutating func writeString(_ string: String) {
+        raw(UInt8(ascii: "\""))
+        var plainStart: String.UTF8View.Index? = nil
+        let utf8 = string.utf8
+        // Fast path: runs of printable ASCII are copied as they are.
+        var index = utf8.startIndex
+        while index != utf8.endIndex {
+            let byte = utf8[index]
+            if byte >= 0x20, byte < 0x7F, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") {
+                if plainStart == nil { plainStart = index }
+                index = utf8.index(after: index)
+                continue
+            }
+            if let start = plainStart {
+                bytes.append(contentsOf: utf8[start..<index])
+                plainStart = nil
+            }
+            if byte < 0x80 {
+                writeEscaped(UInt32(byte))
+                index = utf8.index(after: index)
+            } else {
+                // Decode one scalar from the (always valid) UTF-8 of a Swift string.
+                let scalarIndex = index.samePosition(in: string.unicodeScalars) ?? index
+                let scalar = string.unicodeScalars[scalarIndex]
+                writeEscaped(scalar.value)
+                index = utf8.index(index, offsetBy: UTF8.width(scalar))
+            }
+        }
+        if let start = plainStart { bytes.append(contentsOf: utf8[start..<index]) }
+        raw(UInt8(ascii: "\""))
+    }
+
+    private mutating func writeEscaped(_ codePoint: UInt32) {
+        switch codePoint {
+        case 0x22: raw("\\\"")
+        case 0x5C: raw("\\\\")
+        case 0x08: raw("\\b")
+        case 0x0C: raw("\\f")
+        case 0x0A: raw("\\n")
+        case 0x0D: raw("\\r")
+        case 0x09: raw("\\t")
+        case 0x20..<0x7F: raw(UInt8(codePoint))
+        case 0x10000...:
+            let v = codePoint - 0x10000
+            writeUnicodeEscape(0xD800 + (v >> 10))
+            writeUnicodeEscape(0xDC00 + (v & 0x3FF))
+        default: writeUnicodeEscape(codePoint)
+        }
+    }
+
+    private mutating func writeUnicodeEscape(_ unit: UInt32) {
+        let hex: StaticString = "0123456789ABCDEF"
+        raw("\\u")
+        hex.withUTF8Buffer { digits in
+            for shift in stride(from: 12, through: 0, by: -4) {
+                bytes.append(digits[Int((unit >> UInt32(shift)) & 0xF)])
+            }
+        }
+    }
+}
