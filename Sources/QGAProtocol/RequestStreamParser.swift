@@ -108,6 +108,7 @@ public final class RequestStreamParser {
             let byte = base[index]
             if byte >= 0xFE {
                 // QEMU's resync byte: always an error, always drops the partial message.
+                if lex == .start || lex == .recovery { tokenText.removeAll(keepingCapacity: true) }
                 appendToken(byte)
                 strayError(emit)
                 feedStart = nil
@@ -123,6 +124,7 @@ public final class RequestStreamParser {
                 index += 1
 
             case .start:
+                tokenText.removeAll(keepingCapacity: true)
                 switch byte {
                 case 0x20, 0x09, 0x0A, 0x0D:
                     break
