@@ -185,7 +185,8 @@ public final class ChannelServer {
         }
         if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return }
         if n == 0 {
-            guard port.isVirtio else { return }
+            // A serial line (or a test's socketpair) that reads EOF has hung up for good.
+            guard port.isVirtio else { return try deviceFailed(port, code: nil) }
             // No host attached. Wait for SIGIO instead of polling a descriptor that is
             // always readable; re-read once after arming it to close the race with a host
             // that attached in between.
@@ -204,8 +205,9 @@ public final class ChannelServer {
         try deviceFailed(port, code: errno)
     }
 
-    private func deviceFailed(_ port: DevicePort, code: Int32) throws(ChannelError) {
-        let message = "error reading channel '\(port.path)': \(Sys.errorText(code))"
+    private func deviceFailed(_ port: DevicePort, code: Int32?) throws(ChannelError) {
+        let reason = code.map { Sys.errorText($0) } ?? "end of file"
+        let message = "error reading channel '\(port.path)': \(reason)"
         guard reopenDevice != nil else { throw ChannelError(message, errno: code) }
         log(message + "; reopening in \(Int(retryInterval)) s")
         port.close()

@@ -95,6 +95,13 @@ public struct DevicePort {
     /// virtio-serial: EOF means "no host attached", and SIGIO says when that changes.
     public let isVirtio: Bool
 
+    /// Wraps an open descriptor (tests serve a socketpair this way).
+    public init(fd: Int32, path: String, isVirtio: Bool) {
+        self.fd = fd
+        self.path = path
+        self.isVirtio = isVirtio
+    }
+
     /// Opens a virtio-serial port: O_NONBLOCK, and SIGIO (O_ASYNC) to learn of host connects.
     public static func virtio(path: String) throws(ChannelError) -> DevicePort {
         let fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC)
