@@ -30,7 +30,7 @@ final class Agent {
         }
         if configuration.daemonize {
             do {
-                try Daemon.detach()
+                try Daemon.detach(keeping: logFD)
                 _ = try Daemon.writePidfile(configuration.pidfile)
             } catch {
                 logger.error("\(error)")
