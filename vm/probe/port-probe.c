@@ -300,6 +300,12 @@ static int write_all(int fd, const char *p, size_t n)
                 say("write: still EAGAIN after 5 s, dropping %zu bytes", n);
                 return -1;
             }
+            if (pf.revents & POLLHUP) {
+                /* no host: poll(POLLOUT) returns POLLHUP at once, forever;
+                 * retrying would spin.  Drop the data. */
+                say("write: EAGAIN and POLLHUP (host not connected), dropping %zu bytes", n);
+                return -1;
+            }
             continue;
         }
         say("write failed: %s", w < 0 ? errname(errno) : "0 bytes");
