@@ -71,7 +71,7 @@ enum MemorySysfs {
     {
         let bytes: [UInt8]
         do {
-            bytes = try system.readFile(directory + name)
+            bytes = try system.readFile(directory + name, maxBytes: 64)
         } catch {
             guard let code = error.errno else { throw error }
             // The seam names the failing call first: open(…) or read(…).
@@ -85,12 +85,10 @@ enum MemorySysfs {
     /// `state` reads `online`, `offline` or `going-offline`; only the first counts as online.
     static func isOnline(_ state: [UInt8]) -> Bool { state.starts(with: Array("online".utf8)) }
 
-    /// The state of block `index`, for `guest-get-memory-blocks`.
+    /// The state of block `index`, for `guest-get-memory-blocks`, which has just listed its
+    /// directory (no stat per block here: a large guest has thousands).
     static func read(_ index: UInt64, _ context: CommandContext) throws(QGAError) -> GuestMemoryBlock {
         let directory = directory(index, context.paths)
-        if !context.system.isDirectory(directory) {
-            _ = try context.system.listDirectory(directory)  // throws open("<dir>"): <strerror>
-        }
         let state: [UInt8]
         do {
             state = try readAttribute(directory, "state", context.system)

@@ -58,7 +58,7 @@ enum CPUSysfs {
         let file = directory + "/online"
         let bytes: [UInt8]
         do {
-            bytes = try system.readFile(file)
+            bytes = try system.readFile(file, maxBytes: 16)
         } catch {
             if error.errno == ENOENT { return nil }
             throw error

@@ -22,6 +22,9 @@ final class RecordingSystem: GuestSystem {
     private(set) var syncCount = 0
 
     func readFile(_ path: String) throws(QGAError) -> [UInt8] { try files.readFile(path) }
+    func readFile(_ path: String, maxBytes: Int) throws(QGAError) -> [UInt8] {
+        try files.readFile(path, maxBytes: maxBytes)
+    }
     func writeFile(_ path: String, _ bytes: [UInt8], create: Bool) throws(QGAError) {
         writtenPaths.append(path)
         if let code = writeErrors[path] { throw QGAError.system("write(\"\(path)\")", errno: code) }
