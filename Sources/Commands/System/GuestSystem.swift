@@ -9,6 +9,10 @@ import QGAProtocol
 public protocol GuestSystem: AnyObject {
     /// The whole file. The corresponding C functions are `open(2)` and `read(2)`.
     func readFile(_ path: String) throws(QGAError) -> [UInt8]
+    /// At most `maxBytes` from the start of the file, in one `read(2)`: enough for a sysfs
+    /// attribute, which the kernel hands out whole on the first read, without a second read
+    /// to see EOF. The corresponding C functions are `open(2)` and `read(2)`.
+    func readFile(_ path: String, maxBytes: Int) throws(QGAError) -> [UInt8]
     /// Replaces the file's content (`open(O_WRONLY|O_TRUNC)`, `write(2)`); does not create it
     /// unless `create` is set.
     func writeFile(_ path: String, _ bytes: [UInt8], create: Bool) throws(QGAError)
@@ -29,6 +33,10 @@ public protocol GuestSystem: AnyObject {
 }
 
 extension GuestSystem {
+    public func readFile(_ path: String, maxBytes: Int) throws(QGAError) -> [UInt8] {
+        Array(try readFile(path).prefix(maxBytes))
+    }
+
     public func writeFile(_ path: String, _ bytes: [UInt8]) throws(QGAError) {
         try writeFile(path, bytes, create: false)
     }

@@ -27,6 +27,18 @@ public final class LinuxSystem: GuestSystem {
         }
     }
 
+    public func readFile(_ path: String, maxBytes: Int) throws(QGAError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw QGAError.system("open(\"\(path)\")", errno: errno) }
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: max(0, maxBytes))
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n >= 0 { return Array(buffer[0..<n]) }
+            if errno != EINTR { throw QGAError.system("read(\"\(path)\")", errno: errno) }
+        }
+    }
+
     public func writeFile(_ path: String, _ bytes: [UInt8], create: Bool) throws(QGAError) {
         let flags = O_WRONLY | O_CLOEXEC | O_TRUNC | (create ? O_CREAT : 0)
         let fd = open(path, flags, 0o600)
