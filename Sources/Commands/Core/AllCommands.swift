@@ -6,6 +6,11 @@ extension CommandRegistry {
         registry.register(GuestSync.self)
         registry.register(GuestPing.self)
         registry.register(GuestInfo.self)
+        registry.register(GuestFsfreezeStatus.self)
+        registry.register(GuestFsfreezeFreeze.self)
+        registry.register(GuestFsfreezeFreezeList.self)
+        registry.register(GuestFsfreezeThaw.self)
+        registry.register(GuestFstrim.self)
         return registry
     }
 }
