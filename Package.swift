@@ -50,5 +50,6 @@ let package = Package(
         ),
         .testTarget(name: "AgentTests", dependencies: ["QGAProtocol"]),
         .testTarget(name: "ProcessRunnerTests", dependencies: ["ProcessRunner"]),
+        .testTarget(name: "FreezeHooksTests", dependencies: ["FreezeHooks", "ProcessRunner"]),
     ]
 )
