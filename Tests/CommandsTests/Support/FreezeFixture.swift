@@ -1,5 +1,6 @@
 import Commands
 import Foundation
+import Glibc
 import FreezeHooks
 import Logging
 import QGAProtocol
@@ -45,6 +46,19 @@ final class TempDirectory {
         try? FileManager.default.createDirectory(
             atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         _ = FileManager.default.createFile(atPath: full, contents: Data(text.utf8), attributes: [.posixPermissions: mode])
+    }
+
+    /// An executable script, written through a close-on-exec descriptor (a parallel test's
+    /// child inheriting a writable descriptor would make its exec fail with ETXTBSY).
+    func writeExecutable(_ relative: String, _ text: String) {
+        let full = path + "/" + relative
+        try? FileManager.default.createDirectory(
+            atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let fd = open(full, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+        guard fd >= 0 else { return }
+        let bytes = Array(text.utf8)
+        _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+        close(fd)
     }
 
     func read(_ relative: String) -> String? {
