@@ -42,6 +42,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Not shipped: measures freeze+thaw of loop-mounted filesystems (run as root).
+        .executableTarget(
+            name: "fsfreeze-bench",
+            dependencies: ["Commands", "FreezeHooks", "ProcessRunner", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/FSFreezeBench"
+        ),
         .testTarget(name: "QGAProtocolTests", dependencies: ["QGAProtocol"]),
         .testTarget(name: "ChannelTests", dependencies: ["Channel", "Commands", "QGAProtocol"]),
         .testTarget(

@@ -30,11 +30,11 @@ struct AgentLogSinkTests {
         let sink = AgentLogSink(destination: .file(dir.path + "/agent.log"), clock: Self.fixedClock)
         sink.hold()
         sink.write(level: .info, "one")
-        sink.write(level: .error, "two")
+        sink.write(level: .notice, "two")
         #expect(!dir.exists("agent.log"))
         #expect(sink.heldLineCount == 2)
         sink.release()
-        #expect(dir.read("agent.log") == "1700000000.000042: info: one\n1700000000.000042: error: two\n")
+        #expect(dir.read("agent.log") == "1700000000.000042: info: one\n1700000000.000042: message: two\n")
         sink.write(level: .info, "three")
         #expect(dir.read("agent.log")?.hasSuffix("info: three\n") == true)
     }
