@@ -20,8 +20,10 @@ let package = Package(
         ),
         // Bytes in, requests out; replies out, bytes in. No I/O.
         .target(name: "QGAProtocol", dependencies: ["CJSONC"]),
+        // Linux headers Swift's Glibc module leaves out (signalfd, vsock).
+        .target(name: "CLinux"),
         // Transports and the poll loop.
-        .target(name: "Channel", dependencies: ["QGAProtocol"]),
+        .target(name: "Channel", dependencies: ["QGAProtocol", "CLinux"]),
         // Running a child process: argv, stdin, captured output, timeout, process-group kill.
         .target(name: "ProcessRunner"),
         // Running the fsfreeze hook.

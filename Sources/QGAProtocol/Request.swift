@@ -54,4 +54,9 @@ public struct Request: Sendable, Equatable {
 public struct RequestError: Error, Sendable, Equatable {
     public var error: QGAError
     public var id: JSONValue?
+
+    public init(error: QGAError, id: JSONValue?) {
+        self.error = error
+        self.id = id
+    }
 }

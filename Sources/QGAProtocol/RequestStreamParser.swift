@@ -108,6 +108,7 @@ public final class RequestStreamParser {
             let byte = base[index]
             if byte >= 0xFE {
                 // QEMU's resync byte: always an error, always drops the partial message.
+                if lex == .start || lex == .recovery { tokenText.removeAll(keepingCapacity: true) }
                 appendToken(byte)
                 strayError(emit)
                 feedStart = nil
@@ -123,6 +124,7 @@ public final class RequestStreamParser {
                 index += 1
 
             case .start:
+                tokenText.removeAll(keepingCapacity: true)
                 switch byte {
                 case 0x20, 0x09, 0x0A, 0x0D:
                     break
@@ -208,10 +210,15 @@ public final class RequestStreamParser {
                 case UInt8(ascii: "'"):
                     // json-c does not know \' (QEMU does): hand it an equivalent \u0027.
                     lex = .string
-                    if inMessage, !draining, feedStart != nil {
-                        flush(upTo: index - 1)
+                    if inMessage, !draining, let start = feedStart {
+                        // The backslash may already have gone to json-c with an earlier chunk.
+                        let backslashPending = index >= 1 && index - 1 >= start
+                        flush(upTo: backslashPending ? index - 1 : index)
                         let escaped: StaticString = "\\u0027"
-                        escaped.withUTF8Buffer { feedTokener($0.baseAddress!, $0.count) }
+                        escaped.withUTF8Buffer {
+                            let skip = backslashPending ? 0 : 1
+                            feedTokener($0.baseAddress! + skip, $0.count - skip)
+                        }
                         feedStart = index + 1
                     }
                 case UInt8(ascii: "u"):

@@ -26,6 +26,9 @@
  *     --async-open     pass O_ASYNC to open() and do NOT set it with fcntl
  *                      (shows that open() ignores O_ASYNC).
  *     --port=NAME      virtio port name (default org.qemu.guest_agent.0).
+ *     --mode=shutdown  run "/sbin/shutdown FLAG +0 hypervisor initiated
+ *                      shutdown" like qemu-ga's guest-shutdown, FLAG from
+ *     --flag=-P|-r|-H  (default -P); tests the initramfs power handling.
  *
  * All output goes to stdout (the serial console), one line per event,
  * prefixed with "probe[t]" where t is seconds since the probe started.
@@ -55,6 +58,7 @@ static int race_delay = 0;
 static int open_delay = 0;
 static int use_setsig = 0;
 static int async_via_open = 0;
+static const char *shutdown_flag = "-P";
 static struct timespec t0;
 
 static double now(void)
@@ -298,6 +302,12 @@ static int write_all(int fd, const char *p, size_t n)
             int r = poll(&pf, 1, 5000);
             if (r == 0) {
                 say("write: still EAGAIN after 5 s, dropping %zu bytes", n);
+                return -1;
+            }
+            if (pf.revents & POLLHUP) {
+                /* no host: poll(POLLOUT) returns POLLHUP at once, forever;
+                 * retrying would spin.  Drop the data. */
+                say("write: EAGAIN and POLLHUP (host not connected), dropping %zu bytes", n);
                 return -1;
             }
             continue;
@@ -725,6 +735,8 @@ int main(int argc, char **argv)
             async_via_open = 1;
         else if (strncmp(a, "--port=", 7) == 0)
             port_name = a + 7;
+        else if (strncmp(a, "--flag=", 7) == 0)
+            shutdown_flag = a + 7;
     }
     struct timespec up;
     clock_gettime(CLOCK_BOOTTIME, &up);
@@ -744,6 +756,20 @@ int main(int argc, char **argv)
         return run_observe(dev);
     if (strcmp(mode, "lateopen") == 0)
         return run_lateopen(dev);
+    if (strcmp(mode, "shutdown") == 0) {
+        pid_t p = fork();
+        if (p == 0) {
+            execl("/sbin/shutdown", "shutdown", shutdown_flag, "+0", "hypervisor initiated shutdown",
+                  (char *)NULL);
+            _exit(127);
+        }
+        int st = 0;
+        waitpid(p, &st, 0);
+        say("/sbin/shutdown %s exited with status %d; now waiting to be killed", shutdown_flag,
+            WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+        for (;;)
+            pause();
+    }
     say("unknown mode %s", mode);
     return 2;
 }

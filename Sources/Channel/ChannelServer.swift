@@ -1,0 +1,280 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import CLinux
+
+/// Signals delivered through a signalfd, so the loop handles them as ordinary events: no
+/// code runs inside a signal handler, and SIGTERM can never deadlock the agent (qemu-ga 7.2
+/// quits its GLib main loop from a handler).
+public final class SignalSource {
+    public let fd: Int32
+
+    /// Blocks `signals` for the process and opens a signalfd for them.
+    public init(_ signals: [Int32]) throws(ChannelError) {
+        var mask = sigset_t()
+        sigemptyset(&mask)
+        for signal in signals { sigaddset(&mask, signal) }
+        pthread_sigmask(SIG_BLOCK, &mask, nil)
+        fd = signalfd(-1, &mask, Int32(SFD_NONBLOCK | SFD_CLOEXEC))
+        guard fd >= 0 else { throw ChannelError("signalfd: \(Sys.errorText(errno))", errno: errno) }
+    }
+
+    /// The signals that arrived since the last call.
+    func drain() -> [Int32] {
+        var received: [Int32] = []
+        var info = signalfd_siginfo()
+        while true {
+            let n = withUnsafeMutableBytes(of: &info) { Sys.read(fd, $0) }
+            guard n == MemoryLayout<signalfd_siginfo>.size else { return received }
+            received.append(Int32(info.ssi_signo))
+        }
+    }
+
+    deinit { close(fd) }
+}
+
+/// The agent's event loop: one `poll(2)` over the channel, the signalfd and a deadline.
+///
+/// Nothing wakes the agent periodically. With no host on a virtio-serial port the kernel
+/// reports EOF and POLLHUP without end (qemu-ga sleeps 100 ms and polls again); here the
+/// port is dropped from the poll set and the loop waits for the SIGIO that virtio_console
+/// sends when the host opens its end.
+public final class ChannelServer {
+    public enum Endpoint {
+        case listening(ListeningSocket)
+        case device(DevicePort)
+    }
+
+    /// Called for SIGTERM, SIGINT, SIGHUP; return true to leave `run()`.
+    public var onSignal: (Int32) -> Bool = { $0 == SIGTERM || $0 == SIGINT }
+    /// The next moment (monotonic seconds) `onDeadline` wants to run, if any.
+    public var deadline: () -> Double? = { nil }
+    public var onDeadline: () -> Void = {}
+    /// With `-r/--retry-path`: reopens the device after an error; nil exits instead.
+    public var reopenDevice: (() throws(ChannelError) -> DevicePort)?
+    /// Seconds between reopen attempts (qemu-ga uses 5).
+    public var retryInterval: Double = 5
+    /// Called with a line worth logging (client changes, device errors).
+    public var log: (String) -> Void = { _ in }
+
+    private var endpoint: Endpoint
+    private let handler: any ChannelHandler
+    private let signals: SignalSource
+    private var client: Int32 = -1
+    private var hostAttached = true
+    private var retryAt: Double?
+    private var running = false
+    private var input: [UInt8]
+    private var output: [UInt8] = []
+
+    public init(endpoint: Endpoint, handler: any ChannelHandler, signals: SignalSource, readSize: Int = 64 << 10) {
+        self.endpoint = endpoint
+        self.handler = handler
+        self.signals = signals
+        self.input = [UInt8](repeating: 0, count: readSize)
+        output.reserveCapacity(readSize)
+    }
+
+    /// Serves until a signal handler asks to stop; throws when the channel fails without `-r`.
+    public func run() throws(ChannelError) {
+        running = true
+        if case .device(let port) = endpoint, port.isVirtio { setAsync(port.fd, false) }
+        defer {
+            if client >= 0 { close(client) }
+            client = -1
+        }
+        var fds: [pollfd] = []
+        fds.reserveCapacity(2)
+        while running {
+            fds.removeAll(keepingCapacity: true)
+            fds.append(pollfd(fd: signals.fd, events: Int16(POLLIN), revents: 0))
+            if let fd = channelFD() { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
+
+            let ready = poll(&fds, nfds_t(fds.count), pollTimeout())
+            if ready < 0 && errno != EINTR {
+                throw ChannelError("poll: \(Sys.errorText(errno))", errno: errno)
+            }
+            if fds[0].revents != 0 { handleSignals() }
+            if !running { break }
+            if let due = deadline(), monotonicNow() >= due { onDeadline() }
+            if let due = retryAt, monotonicNow() >= due { try retryOpen() }
+            if fds.count > 1, fds[1].revents != 0 { try serviceChannel() }
+        }
+    }
+
+    /// Makes `run()` return after the current event.
+    public func stop() { running = false }
+
+    // MARK: Events
+
+    private func channelFD() -> Int32? {
+        switch endpoint {
+        case .listening(let socket):
+            return client >= 0 ? client : socket.fd
+        case .device(let port):
+            if retryAt != nil { return nil }
+            return hostAttached ? port.fd : nil
+        }
+    }
+
+    private func pollTimeout() -> Int32 {
+        var due: Double? = deadline()
+        if let retry = retryAt { due = min(due ?? retry, retry) }
+        guard let due else { return -1 }
+        let left = due - monotonicNow()
+        if left <= 0 { return 0 }
+        return Int32(min(left * 1000 + 1, Double(Int32.max)))
+    }
+
+    private func handleSignals() {
+        for signal in signals.drain() {
+            if signal == SIGIO {
+                hostMayHaveAttached()
+            } else if onSignal(signal) {
+                running = false
+            }
+        }
+    }
+
+    /// SIGIO on a virtio port: the host opened (or closed) its end. Try a read to find out.
+    private func hostMayHaveAttached() {
+        guard case .device(let port) = endpoint, port.isVirtio, !hostAttached, retryAt == nil else { return }
+        hostAttached = true
+        setAsync(port.fd, false)
+        handler.connectionStarted()
+        log("virtio-serial: host may have connected")
+        try? serviceChannel()
+    }
+
+    private func serviceChannel() throws(ChannelError) {
+        switch endpoint {
+        case .listening(let socket):
+            if client < 0 {
+                guard let accepted = socket.accept() else { return }
+                client = accepted
+                handler.connectionStarted()
+                log("client connected")
+                return
+            }
+            readClient()
+        case .device(let port):
+            try readDevice(port)
+        }
+    }
+
+    private func readClient() {
+        let n = input.withUnsafeMutableBytes { Sys.read(client, $0) }
+        if n > 0 {
+            deliver(count: n, to: client)
+            return
+        }
+        if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return }
+        // EOF, or ECONNRESET after a client left with replies unread: only this client ends.
+        log(n == 0 ? "client disconnected" : "client error: \(Sys.errorText(errno))")
+        close(client)
+        client = -1
+    }
+
+    private func readDevice(_ port: DevicePort) throws(ChannelError) {
+        let n = input.withUnsafeMutableBytes { Sys.read(port.fd, $0) }
+        if n > 0 {
+            deliver(count: n, to: port.fd)
+            return
+        }
+        if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return }
+        if n == 0 {
+            // A serial line (or a test's socketpair) that reads EOF has hung up for good.
+            guard port.isVirtio else { return try deviceFailed(port, code: nil) }
+            // No host attached. Wait for SIGIO instead of polling a descriptor that is
+            // always readable; re-read once after arming it to close the race with a host
+            // that attached in between.
+            setAsync(port.fd, true)
+            hostAttached = false
+            log("virtio-serial: no host attached, waiting for SIGIO")
+            let again = input.withUnsafeMutableBytes { Sys.read(port.fd, $0) }
+            if again > 0 || (again < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+                hostAttached = true
+                setAsync(port.fd, false)
+                handler.connectionStarted()
+                if again > 0 { deliver(count: again, to: port.fd) }
+            }
+            return
+        }
+        try deviceFailed(port, code: errno)
+    }
+
+    private func deviceFailed(_ port: DevicePort, code: Int32?) throws(ChannelError) {
+        let reason = code.map { Sys.errorText($0) } ?? "end of file"
+        let message = "error reading channel '\(port.path)': \(reason)"
+        guard reopenDevice != nil else { throw ChannelError(message, errno: code) }
+        log(message + "; reopening in \(Int(retryInterval)) s")
+        port.close()
+        retryAt = monotonicNow() + retryInterval
+    }
+
+    private func retryOpen() throws(ChannelError) {
+        guard let reopenDevice else { return }
+        do {
+            let port = try reopenDevice()
+            endpoint = .device(port)
+            retryAt = nil
+            hostAttached = true
+            if port.isVirtio { setAsync(port.fd, false) }
+            handler.connectionStarted()
+            log("channel reopened: \(port.path)")
+        } catch {
+            log("\(error); retrying in \(Int(retryInterval)) s")
+            retryAt = monotonicNow() + retryInterval
+        }
+    }
+
+    /// Hands the bytes to the handler and writes all replies of the batch at once.
+    private func deliver(count: Int, to fd: Int32) {
+        output.removeAll(keepingCapacity: true)
+        input.withUnsafeBytes { handler.received(UnsafeRawBufferPointer(rebasing: $0[0..<count]), into: &output) }
+        if !output.isEmpty { writeAll(fd) }
+    }
+
+    /// Writes the pending replies; waits for POLLOUT (never spins) and keeps serving signals.
+    private func writeAll(_ fd: Int32) {
+        var offset = 0
+        while offset < output.count && running {
+            let n = output[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n >= 0 {
+                offset += n
+                continue
+            }
+            switch errno {
+            case EINTR:
+                continue
+            case EAGAIN, EWOULDBLOCK:
+                var fds = [
+                    pollfd(fd: fd, events: Int16(POLLOUT), revents: 0),
+                    pollfd(fd: signals.fd, events: Int16(POLLIN), revents: 0),
+                ]
+                _ = poll(&fds, 2, -1)
+                if fds[1].revents != 0 { handleSignals() }
+            default:
+                // The reader went away (EPIPE, ECONNRESET; ENODEV when a virtio host detached):
+                // these replies have nobody to go to.
+                log("write: \(Sys.errorText(errno)); \(output.count - offset) bytes dropped")
+                return
+            }
+        }
+    }
+
+    private func setAsync(_ fd: Int32, _ on: Bool) {
+        let flags = fcntl(fd, F_GETFL)
+        guard flags >= 0 else { return }
+        _ = fcntl(fd, F_SETFL, on ? flags | O_ASYNC : flags & ~O_ASYNC)
+    }
+}
+
+/// Seconds on CLOCK_MONOTONIC.
+public func monotonicNow() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}

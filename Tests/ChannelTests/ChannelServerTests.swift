@@ -1,0 +1,105 @@
+import Channel
+import Commands
+import Foundation
+import QGAProtocol
+import Testing
+
+/// Serves an AgentSession over one end of a socketpair on a thread; the test is the host.
+final class SocketPairHarness: @unchecked Sendable {
+    let host: Int32
+    private let agentEnd: Int32
+    private let done = DispatchSemaphore(value: 0)
+    private(set) var runError: String?
+
+    init() throws {
+        var fds: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) == 0 else { throw POSIXError(.EIO) }
+        host = fds[0]
+        agentEnd = fds[1]
+        let flags = fcntl(agentEnd, F_GETFL)
+        _ = fcntl(agentEnd, F_SETFL, flags | O_NONBLOCK)
+        let agentEnd = self.agentEnd
+        Thread.detachNewThread { [self] in
+            do {
+                let registry = CommandRegistry.standard()
+                let session = AgentSession(context: CommandContext(system: LinuxSystem(), registry: registry))
+                let handler = Handler(session: session)
+                let signals = try SignalSource([])
+                let server = ChannelServer(
+                    endpoint: .device(DevicePort(fd: agentEnd, path: "socketpair", isVirtio: false)),
+                    handler: handler, signals: signals)
+                try server.run()
+            } catch {
+                runError = "\(error)"
+            }
+            done.signal()
+        }
+    }
+
+    func send(_ bytes: [UInt8]) {
+        _ = bytes.withUnsafeBytes { write(host, $0.baseAddress, $0.count) }
+    }
+
+    /// Reads until `count` newline-terminated replies arrived (or 10 s passed).
+    func replies(_ count: Int) -> [String] {
+        var data: [UInt8] = []
+        let deadline = Date().addingTimeInterval(10)
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while data.filter({ $0 == 0x0A }).count < count && Date() < deadline {
+            var pfd = pollfd(fd: host, events: Int16(POLLIN), revents: 0)
+            guard poll(&pfd, 1, 200) > 0 else { continue }
+            let n = buffer.withUnsafeMutableBytes { read(host, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            data += buffer[0..<n]
+        }
+        return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+
+    /// Hangs up the host end; the server must end with a channel error.
+    func hangUp() -> Bool {
+        close(host)
+        return done.wait(timeout: .now() + 10) == .success
+    }
+
+    final class Handler: ChannelHandler {
+        let session: AgentSession
+        init(session: AgentSession) { self.session = session }
+        func received(_ bytes: UnsafeRawBufferPointer, into output: inout [UInt8]) {
+            var writer = JSONWriter()
+            session.receive(bytes, into: &writer)
+            output += writer.bytes
+        }
+        func connectionStarted() { session.reset() }
+    }
+}
+
+@Suite("Channel loop over a socketpair")
+struct ChannelServerTests {
+    @Test func servesPipelinedAndSplitRequests() throws {
+        let harness = try SocketPairHarness()
+        // Proxmox style: sync-delimited and the command in one write.
+        harness.send([0xFF] + Array(#"{"execute":"guest-sync-delimited","arguments":{"id":9}}{"execute":"guest-ping","id":1}"#.utf8))
+        let first = harness.replies(3)
+        #expect(first.count == 3)
+        #expect(first.first?.contains("stray") == true)
+        #expect(first.dropFirst().first == "\u{FFFD}{\"return\": 9}")
+        #expect(first.last == #"{"return": {}, "id": 1}"#)
+        // One request, one byte per write.
+        for byte in #"{"execute":"guest-sync","arguments":{"id":42}}"#.utf8 { harness.send([byte]) }
+        #expect(harness.replies(1) == [#"{"return": 42}"#])
+        #expect(harness.hangUp())
+        #expect(harness.runError?.contains("end of file") == true)
+    }
+
+    @Test func manyRequestsInOneWriteAllAnswered() throws {
+        let harness = try SocketPairHarness()
+        let count = 2000
+        var batch: [UInt8] = []
+        for i in 0..<count { batch += Array(#"{"execute":"guest-sync","arguments":{"id":\#(i)}}"#.utf8) }
+        harness.send(batch)
+        let replies = harness.replies(count)
+        #expect(replies.count == count)
+        #expect(replies.last == #"{"return": \#(count - 1)}"#)
+        #expect(harness.hangUp())
+    }
+}
