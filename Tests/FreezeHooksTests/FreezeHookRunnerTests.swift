@@ -157,7 +157,7 @@ struct FreezeHookRunnerTests {
     @Test("the hook runs with stdin /dev/null in its own session")
     func environmentOfTheChild() throws {
         let dir = HookDirectory()
-        let hook = dir.script("hook", "#!/bin/sh\nread line; echo \"read=$? sid=$(ps -o sid= -p $$) pid=$$ v=$QGA_HOOK_TEST\"\n")
+        let hook = dir.script("hook", "#!/bin/sh\nread line; echo \"read=$? sid=$(cut -d' ' -f6 /proc/$$/stat) pid=$$ v=$QGA_HOOK_TEST\"\n")
         var environment = ProcessInfo.processInfo.environment.map { "\($0.key)=\($0.value)" }
         environment.append("QGA_HOOK_TEST=yes")
         let report = try FreezeHookRunner.run(FreezeHook(path: hook, environment: environment).invocation(.freeze))

@@ -87,10 +87,12 @@ public enum FSFreeze {
     // MARK: - The frozen state
 
     /// qemu-ga's `ga_set_frozen`: only the allow-list answers, logging is held, the state file exists.
+    /// - Parameter createStateFile: false at startup, when the file is what says we are frozen
+    ///   (and nothing may be logged before the hold: the log file must stay unopened).
     static func setFrozen(_ context: CommandContext, createStateFile: Bool) {
         let state = context.freeze
         guard !state.isFrozen else { return }
-        context.logger.debug("holding log output in memory due to filesystem freeze")
+        if createStateFile { context.logger.debug("holding log output in memory due to filesystem freeze") }
         state.logSink?.hold()
         state.markFrozen()
         context.registry.frozen = true
@@ -186,12 +188,13 @@ public enum FSFreeze {
         let state = context.freeze
         let now = state.clock()
         guard state.isFrozen, let deadline = state.watchdogDeadline, now >= deadline else { return false }
-        context.logger.warning(
+        // An error, not a warning: the host froze and never came back; the default level shows it.
+        context.logger.error(
             "no guest-fsfreeze-thaw within \(seconds(state.watchdogTimeout)) seconds of the freeze (--fsfreeze-timeout): thawing filesystems"
         )
         do {
             let thawed = try thaw(context: context)
-            context.logger.warning("fsfreeze watchdog thawed \(thawed) filesystems")
+            context.logger.error("fsfreeze watchdog thawed \(thawed) filesystems")
         } catch {
             context.logger.error("fsfreeze watchdog: \(error.desc)")
             if state.isFrozen { state.watchdogDeadline = now + FreezeState.watchdogRetryInterval }

@@ -309,7 +309,7 @@ struct FrozenStateTests {
         #expect(!f.fs.isFrozen("/m1") && !f.fs.isFrozen("/m3"))
         #expect(f.system.invocations.map(\.arguments) == [["freeze"], ["thaw"]])
         #expect(f.context.freeze.watchdogDeadline == nil)
-        #expect(f.log.messages(at: .warning).contains {
+        #expect(f.log.messages(at: .error).contains {
             $0.contains("no guest-fsfreeze-thaw within 2 seconds of the freeze") })
         #expect(!FSFreeze.watchdogExpired(context: f.context))
     }
