@@ -21,7 +21,7 @@
 #                        guest reboot makes QEMU exit)
 #   VM_DAEMONIZE=1       QEMU daemonizes (-daemonize); the script returns
 #                        once the guest is started. Needs VM_CONSOLE=file.
-#   VM_MEM (512)  VM_SMP (2)  VM_CPU (max)
+#   VM_MEM (512)  VM_SMP (2)  VM_CPU (max)  VM_MACHINE (q35; pc boots slower)
 #   VM_SNAPSHOT=1        -snapshot: the data disk is not modified
 #   VM_QEMU_ARGS         more QEMU arguments (word-split)
 #   VM_APPEND            replaces the default kernel arguments
@@ -34,6 +34,12 @@ shift
 for f in vmlinuz initramfs.gz data.qcow2; do
     [ -f "$OUTDIR/$f" ] || { echo "run-guest: $OUTDIR/$f missing: run vm/build-guest.sh first" >&2; exit 2; }
 done
+
+# AF_UNIX paths are limited to 107 bytes
+if [ ${#OUTDIR} -gt 95 ]; then
+    echo "run-guest: OUTDIR path too long for unix sockets (${#OUTDIR} > 95 chars): $OUTDIR" >&2
+    exit 2
+fi
 
 APPEND=${VM_APPEND:-console=ttyS0 panic=-1 loglevel=4}
 [ $# -gt 0 ] && APPEND="$APPEND $*"
@@ -49,7 +55,7 @@ fi
 rm -f "$OUTDIR/qemu.pid" "$OUTDIR/qga.sock" "$OUTDIR/qmp.sock"
 : >"$OUTDIR/console.log"
 
-set -- -accel tcg -machine q35 -cpu "${VM_CPU:-max}" -m "${VM_MEM:-512}" -smp "${VM_SMP:-2}" \
+set -- -accel tcg -machine "${VM_MACHINE:-q35}" -cpu "${VM_CPU:-max}" -m "${VM_MEM:-512}" -smp "${VM_SMP:-2}" \
     -name qga-test-guest -pidfile "$OUTDIR/qemu.pid" \
     -kernel "$OUTDIR/vmlinuz" -initrd "$OUTDIR/initramfs.gz" -append "$APPEND" \
     -drive "file=$OUTDIR/data.qcow2,if=none,id=data0,format=qcow2" \

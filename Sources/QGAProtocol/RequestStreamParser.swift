@@ -136,7 +136,7 @@ public final class RequestStreamParser {
                     depth += 1
                     lastStructural = byte
                     if !countToken(bytes: 1, emit) { feedStart = nil; break }
-                    if depth > limits.maxDepth {
+                    if depth > limits.maxDepth && !draining {
                         limitError("JSON nesting depth limit exceeded", emit)
                         feedStart = nil
                     }

@@ -31,9 +31,21 @@ final class Agent {
             logger.error("failed to load persistent state: '\(configuration.statedir)' is not a directory")
             return 1
         }
+        // A previous agent that died frozen left the state file: then the log file must not be
+        // opened (it may sit on a frozen filesystem) until thaw; otherwise open it now, so an
+        // error reaches the terminal before we detach.
+        let startsFrozen = LinuxSystem().fileExists(configuration.statedir + "/" + FreezeState.stateFileName)
+        if !startsFrozen {
+            do {
+                try sink.open()
+            } catch {
+                printError("\(error.desc)")
+                return 1
+            }
+        }
         if configuration.daemonize {
             do {
-                try Daemon.detach()
+                try Daemon.detach(keeping: sink.openDescriptor ?? -1)
             } catch {
                 printError("\(error)")
                 return 1
@@ -59,23 +71,25 @@ final class Agent {
             system: LinuxSystem(), paths: SystemPaths.fromEnvironment { Environment.get($0) },
             registry: registry, logger: logger, stateDirectory: configuration.statedir, freeze: freeze)
 
-        // qemu-ga's check_is_frozen: a previous agent died frozen. Before anything is logged.
-        if !FSFreeze.startupCheck(context: context) {
-            do {
-                try sink.open()
-            } catch {
-                printError("\(error.desc)")
-                return 1
-            }
-        }
+        // qemu-ga's check_is_frozen: start frozen, with its warning (held until thaw).
+        FSFreeze.startupCheck(context: context)
         if configuration.daemonize {
-            // Deferred while frozen, as qemu-ga defers its pidfile.
             let pidfile = configuration.pidfile
-            freeze.whenThawed {
+            if freeze.isFrozen {
+                // Deferred until thaw, as qemu-ga defers its pidfile.
+                freeze.whenThawed {
+                    do {
+                        _ = try Daemon.writePidfile(pidfile)
+                    } catch {
+                        logger.error("\(error)")
+                    }
+                }
+            } else {
                 do {
                     _ = try Daemon.writePidfile(pidfile)
                 } catch {
                     logger.error("\(error)")
+                    return 1
                 }
             }
         }

@@ -77,11 +77,11 @@ struct AgentOptions: ParsableCommand {
         readFile: (String) -> String? = { readTextFile($0) }
     ) throws(ConfigurationError) -> Configuration {
         var result = Configuration()
-        let explicitFile = config ?? environment("QGA_CONF")
-        let file = explicitFile ?? Configuration.defaultConfigFile
+        // Only a file named with -c must exist; the default and $QGA_CONF may be absent.
+        let file = config ?? environment("QGA_CONF") ?? Configuration.defaultConfigFile
         if let text = readFile(file) {
             try result.apply(keyFile: text, source: file)
-        } else if explicitFile != nil {
+        } else if config != nil {
             throw ConfigurationError("failed to load config file '\(file)'")
         }
         if let method { result.method = try Configuration.parseMethod(method) }

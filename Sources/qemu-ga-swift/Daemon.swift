@@ -8,7 +8,7 @@ import Musl
 enum Daemon {
     /// Forks; the parent exits 0, the child continues detached (setsid, cwd /, umask 077,
     /// stdio on /dev/null).
-    static func detach() throws(ConfigurationError) {
+    static func detach(keeping keptFD: Int32) throws(ConfigurationError) {
         let pid = fork()
         if pid < 0 { throw ConfigurationError("fork: \(String(cString: strerror(errno)))") }
         if pid > 0 { exit(0) }
@@ -22,6 +22,10 @@ enum Daemon {
             dup2(null, 2)
             if null > 2 { close(null) }
         }
+        // Descriptors inherited from whoever started us (a supervisor's pipes, say) would
+        // otherwise stay open for the daemon's whole life.
+        let limit = min(Int32(sysconf(Int32(_SC_OPEN_MAX))), 65536)
+        for fd in 3..<max(limit, 3) where fd != keptFD { close(fd) }
     }
 
     /// Creates and locks the PID file; a second agent with the same file fails here.

@@ -116,7 +116,7 @@ struct RequestStreamParserTests {
 
     @Test func depthLimitGivesOneErrorAndRecovers() {
         let limits = ParserLimits(maxDepth: 1024)
-        let deep = String(repeating: "[", count: 1025) + String(repeating: "]", count: 1025)
+        let deep = String(repeating: "[", count: 3000) + String(repeating: "]", count: 3000)
         let events = parse(bytes(deep + #"{"execute":"guest-ping"}"#), chunk: 0, parser: RequestStreamParser(limits: limits))
         #expect(events == [.error("JSON nesting depth limit exceeded"), .value(ping)])
         let ok = String(repeating: "[", count: 1024) + String(repeating: "]", count: 1024)

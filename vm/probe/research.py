@@ -199,24 +199,25 @@ def exp_lateopen_closed(outdir):
         finish(g, "lateopen-closed")
 
 
-def exp_dispatch(outdir):
+def exp_dispatch(outdir, mode="naive"):
     """OUTDIR must be built with dispatch-probe.swift as the agent."""
-    g = boot(outdir, "")
+    g = boot(outdir, f"--mode={mode}")
     try:
         _, off = g.wait_console(r"dprobe.*opened", 120)
         host("staying away 9 s")
         time.sleep(9)
-        c = g.qga_connect()
-        host("connected")
-        time.sleep(3.5)
-        _echo(c, "dispatch-1")
-        time.sleep(3)
-        c.close()
-        host("disconnected")
-        time.sleep(6.5)
+        for cycle in (1, 2):
+            c = g.qga_connect()
+            host(f"connected (cycle {cycle})")
+            time.sleep(3.5)
+            _echo(c, f"dispatch-{cycle}", timeout=5)
+            time.sleep(1)
+            c.close()
+            host("disconnected; staying away 6.5 s")
+            time.sleep(6.5)
     finally:
         g.stop()
-        shutil.copy(g.console_path, os.path.join(g.outdir, "research-dispatch.log"))
+        shutil.copy(g.console_path, os.path.join(g.outdir, f"research-dispatch-{mode}.log"))
         for line in g.console().splitlines():
             if line.startswith("dprobe"):
                 print("  " + line)
@@ -234,7 +235,7 @@ EXPERIMENTS = {
     "lateopen-closed": exp_lateopen_closed,
     # not in the default set: needs a guest built from dispatch-probe.swift
 }
-OTHER = {"dispatch": exp_dispatch}
+OTHER = {"dispatch": exp_dispatch, "dispatch-sigio": lambda o: exp_dispatch(o, "sigio")}
 
 
 def main():

@@ -112,6 +112,9 @@ public final class AgentLogSink: Sendable {
         }
     }
 
+    /// The descriptor lines are written to, once opened (main keeps it across daemonizing).
+    public var openDescriptor: Int32? { state.withLock { $0.fd >= 0 ? $0.fd : nil } }
+
     /// True between ``hold()`` and ``release()``.
     public var isHolding: Bool { state.withLock { $0.holding } }
     /// Lines waiting for ``release()``.
