@@ -86,21 +86,15 @@ final class FreezeScene {
     }
 }
 
-/// The real `qemu-ga-swift` binary on a unix socket.
+/// The real `qemu-ga-swift` binary (`agentBinary`) on a unix socket, state and log in the scene.
 final class FreezeAgent {
     let process = Process()
     let socketPath: String
     private var fd: Int32 = -1
 
-    /// The binary beside the test bundle (same build directory).
-    static var binary: String {
-        let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
-        return bundleDirectory + "/qemu-ga-swift"
-    }
-
     init(scene: FreezeScene, arguments: [String], log: String = "agent.log") throws {
         socketPath = scene.root + "/qga.sock"
-        process.executableURL = URL(fileURLWithPath: Self.binary)
+        process.executableURL = URL(fileURLWithPath: agentBinary)
         process.arguments = ["-m", "unix-listen", "-p", socketPath, "-t", scene.root + "/state", "-l", scene.root + "/" + log] + arguments
         var environment = ProcessInfo.processInfo.environment
         environment["QGA_PROCFS_ROOT"] = scene.root + "/proc"
