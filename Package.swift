@@ -9,7 +9,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // json-c, through pkg-config; the shim keeps the include path in one place.
@@ -44,6 +44,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Not shipped: measures freeze+thaw of loop-mounted filesystems (run as root).
+        .executableTarget(
+            name: "fsfreeze-bench",
+            dependencies: ["Commands", "FreezeHooks", "ProcessRunner", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/FSFreezeBench"
+        ),
         .testTarget(name: "QGAProtocolTests", dependencies: ["QGAProtocol"]),
         .testTarget(name: "ChannelTests", dependencies: ["Channel", "Commands", "QGAProtocol"]),
         .testTarget(
@@ -52,5 +58,6 @@ let package = Package(
         ),
         .testTarget(name: "AgentTests", dependencies: ["QGAProtocol"]),
         .testTarget(name: "ProcessRunnerTests", dependencies: ["ProcessRunner"]),
+        .testTarget(name: "FreezeHooksTests", dependencies: ["FreezeHooks", "ProcessRunner"]),
     ]
 )

@@ -15,6 +15,11 @@ extension CommandRegistry {
         registry.register(GuestGetMemoryBlocks.self)
         registry.register(GuestSetMemoryBlocks.self)
         registry.register(GuestGetMemoryBlockInfo.self)
+        registry.register(GuestFsfreezeStatus.self)
+        registry.register(GuestFsfreezeFreeze.self)
+        registry.register(GuestFsfreezeFreezeList.self)
+        registry.register(GuestFsfreezeThaw.self)
+        registry.register(GuestFstrim.self)
         return registry
     }
 }

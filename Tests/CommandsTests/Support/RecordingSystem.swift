@@ -20,6 +20,8 @@ final class RecordingSystem: GuestSystem {
     /// Writes to these paths fail with the errno, as a kernel refusing a sysfs write would.
     var writeErrors: [String: Int32] = [:]
     private(set) var syncCount = 0
+    /// Fake FIFREEZE/FITHAW/FITRIM with errno injection; never touches a real filesystem.
+    let filesystems = FakeFilesystems()
 
     func readFile(_ path: String) throws(QGAError) -> [UInt8] { try files.readFile(path) }
     func readFile(_ path: String, maxBytes: Int) throws(QGAError) -> [UInt8] {
@@ -42,4 +44,15 @@ final class RecordingSystem: GuestSystem {
         return respond(invocation)
     }
     func syncFilesystems() { syncCount += 1 }
+    func executableAccessError(_ path: String) -> Int32? {
+        executables.contains(path) ? nil : files.executableAccessError(path)
+    }
+    func blockDevice(_ path: String) -> DeviceNumber? { filesystems.blockDevices[path] }
+    func openDirectory(_ path: String) throws(QGAError) -> Int32 { try filesystems.open(path) }
+    func closeDescriptor(_ fd: Int32) { filesystems.close(fd) }
+    func freezeFilesystem(_ fd: Int32) throws(QGAError) { try filesystems.freeze(fd) }
+    func thawFilesystem(_ fd: Int32) throws(QGAError) { try filesystems.thaw(fd) }
+    func trimFilesystem(_ fd: Int32, minimum: UInt64) throws(QGAError) -> TrimmedRange {
+        try filesystems.trim(fd, minimum: minimum)
+    }
 }
