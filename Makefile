@@ -3,7 +3,7 @@
 
 SWIFT ?= swift
 BUILD_DEPS = libjson-c-dev pkg-config
-TEST_DEPS = $(BUILD_DEPS) qemu-guest-agent socat
+TEST_DEPS = $(BUILD_DEPS) qemu-guest-agent socat e2fsprogs xfsprogs util-linux
 
 .PHONY: all build release run test unit-test deps test-deps clean
 
