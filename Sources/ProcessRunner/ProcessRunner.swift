@@ -207,7 +207,7 @@ private func spawn(
     return posix_spawnp(&pid, executable, &actions, &attributes, argv, envp)
 }
 
-private func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
+func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
     var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
     pointers.append(nil)
     defer { for pointer in pointers { free(pointer) } }
@@ -215,14 +215,14 @@ private func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeM
 }
 
 /// pipe(2) with both ends close-on-exec (glibc's pipe2 is not visible to Swift).
-private func makePipe(_ fds: inout [Int32]) -> Bool {
+func makePipe(_ fds: inout [Int32]) -> Bool {
     guard pipe(&fds) == 0 else { return false }
     _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
     _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
     return true
 }
 
-private func closeIfOpen(_ fd: Int32) {
+func closeIfOpen(_ fd: Int32) {
     if fd >= 0 { close(fd) }
 }
 
@@ -238,7 +238,7 @@ private func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
     }
 }
 
-private func waitpidRetrying(_ pid: pid_t, _ status: inout Int32, _ options: Int32) -> pid_t {
+func waitpidRetrying(_ pid: pid_t, _ status: inout Int32, _ options: Int32) -> pid_t {
     while true {
         let result = waitpid(pid, &status, options)
         if result < 0 && errno == EINTR { continue }

@@ -20,6 +20,18 @@ extension CommandRegistry {
         registry.register(GuestFsfreezeFreezeList.self)
         registry.register(GuestFsfreezeThaw.self)
         registry.register(GuestFstrim.self)
+        registry.register(GuestFileOpen.self)
+        registry.register(GuestFileClose.self)
+        registry.register(GuestFileRead.self)
+        registry.register(GuestFileWrite.self)
+        registry.register(GuestFileSeek.self)
+        registry.register(GuestFileFlush.self)
+        registry.register(GuestExec.self)
+        registry.register(GuestExecStatus.self)
+        registry.register(GuestSSHGetAuthorizedKeys.self)
+        registry.register(GuestSSHAddAuthorizedKeys.self)
+        registry.register(GuestSSHRemoveAuthorizedKeys.self)
+        registry.register(GuestSetUserPassword.self)
         return registry
     }
 }

@@ -39,6 +39,10 @@ public final class CommandContext {
     public let version: String
     /// Frozen state and the fsfreeze settings (hook, watchdog, log sink).
     public let freeze: FreezeState
+    /// Files the host opened with `guest-file-open`, by handle.
+    public let files = GuestFileHandles()
+    /// Children started by `guest-exec` whose status the host has not collected yet.
+    public let processes = GuestProcesses()
 
     public init(
         system: any GuestSystem, paths: SystemPaths = SystemPaths(), registry: CommandRegistry,

@@ -48,6 +48,56 @@ public protocol GuestSystem: AnyObject {
     func thawFilesystem(_ fd: Int32) throws(QGAError)
     /// Discards unused blocks of the whole filesystem (`ioctl(FITRIM)`, start 0, length all).
     func trimFilesystem(_ fd: Int32, minimum: UInt64) throws(QGAError) -> TrimmedRange
+
+    // Files the host opens with guest-file-open. Errors carry the errno; handlers word them.
+
+    /// `open(2)` with `O_CLOEXEC` added; `permissions` apply (less the umask) when it creates.
+    func openFile(_ path: String, flags: Int32, permissions: UInt32) throws(QGAError) -> Int32
+    /// `fchmod(2)`.
+    func setPermissions(_ fd: Int32, _ permissions: UInt32) throws(QGAError)
+    /// One `read(2)` into `buffer` (EINTR retried); 0 at end of file, EAGAIN as an error.
+    func readDescriptor(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(QGAError) -> Int
+    /// One `write(2)` (EINTR retried); the number of bytes written.
+    func writeDescriptor(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws(QGAError) -> Int
+    /// `lseek(2)`; the new offset.
+    func seekDescriptor(_ fd: Int32, offset: Int64, whence: Int32) throws(QGAError) -> Int64
+    /// `close(2)` of a real descriptor, with its error (EIO from a network filesystem).
+    func closeFile(_ fd: Int32) throws(QGAError)
+    /// Replaces a file atomically, as glib's `g_file_set_contents`: a new `<path>.XXXXXX`
+    /// beside it (mode 0600), written, `fsync`ed and renamed over `path`. The error uses
+    /// glib's wording (`Failed to create file “…”: …`).
+    func replaceFile(_ path: String, with bytes: [UInt8]) throws(QGAError)
+
+    // guest-exec children: started by posix_spawn, collected without blocking.
+
+    /// Starts a child without waiting for it; the agent's pipe ends are non-blocking.
+    /// The error carries the errno of the failed exec.
+    func spawnChild(_ request: ChildRequest) throws(QGAError) -> SpawnedChild
+    /// `waitpid(pid, WNOHANG)`: how the child ended, or nil while it runs.
+    func reapChild(_ pid: Int32) -> ChildExit?
+
+    // Accounts (guest-ssh-*-authorized-keys).
+
+    /// The account named `name` (`getpwnam_r(3)`), or nil when there is none.
+    func userAccount(_ name: String) -> UserAccount?
+    /// `mkdir(2)`.
+    func makeDirectory(_ path: String, permissions: UInt32) throws(QGAError)
+    /// `lchown(2)`: never follows a symbolic link planted in a user's directory.
+    func setOwner(_ path: String, uid: UInt32, gid: UInt32) throws(QGAError)
+    /// `chmod(2)`.
+    func setPermissions(_ path: String, _ permissions: UInt32) throws(QGAError)
+}
+
+/// What the agent needs of a passwd entry.
+public struct UserAccount: Sendable, Equatable {
+    public var home: String
+    public var uid: UInt32
+    public var gid: UInt32
+    public init(home: String, uid: UInt32, gid: UInt32) {
+        self.home = home
+        self.uid = uid
+        self.gid = gid
+    }
 }
 
 /// A device's major and minor number.

@@ -139,6 +139,125 @@ public final class LinuxSystem: GuestSystem {
         }
     }
 
+    public func openFile(_ path: String, flags: Int32, permissions: UInt32) throws(QGAError) -> Int32 {
+        while true {
+            let fd = open(path, flags | O_CLOEXEC, mode_t(permissions))
+            if fd >= 0 { return fd }
+            if errno == EINTR { continue }
+            throw QGAError.system("open(\"\(path)\")", errno: errno)
+        }
+    }
+
+    public func setPermissions(_ fd: Int32, _ permissions: UInt32) throws(QGAError) {
+        if fchmod(fd, mode_t(permissions)) != 0 { throw QGAError.system("fchmod", errno: errno) }
+    }
+
+    public func readDescriptor(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(QGAError) -> Int {
+        while true {
+            let n = read(fd, buffer.baseAddress, buffer.count)
+            if n >= 0 { return n }
+            if errno == EINTR { continue }
+            throw QGAError.system("read", errno: errno)
+        }
+    }
+
+    public func writeDescriptor(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws(QGAError) -> Int {
+        while true {
+            let n = write(fd, bytes.baseAddress, bytes.count)
+            if n >= 0 { return n }
+            if errno == EINTR { continue }
+            throw QGAError.system("write", errno: errno)
+        }
+    }
+
+    public func seekDescriptor(_ fd: Int32, offset: Int64, whence: Int32) throws(QGAError) -> Int64 {
+        let position = lseek(fd, off_t(offset), whence)
+        if position < 0 { throw QGAError.system("lseek", errno: errno) }
+        return Int64(position)
+    }
+
+    public func closeFile(_ fd: Int32) throws(QGAError) {
+        // Linux releases the descriptor even when close reports an error: never retry.
+        if close(fd) != 0 && errno != EINTR { throw QGAError.system("close", errno: errno) }
+    }
+
+    public func replaceFile(_ path: String, with bytes: [UInt8]) throws(QGAError) {
+        var template = Array((path + ".XXXXXX").utf8CString)
+        // mkostemp is a GNU extension Swift cannot see; the agent spawns from this thread only.
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        if fd >= 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        let temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        guard fd >= 0 else {
+            throw QGAError("Failed to create file “\(temporary)”: \(QGAError.errorText(errno))", errno: errno)
+        }
+        var failure: QGAError?
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 {
+                let code = n < 0 ? errno : EIO
+                failure = QGAError(
+                    "Failed to write file “\(temporary)”: write() failed: \(QGAError.errorText(code))", errno: code)
+                break
+            }
+            offset += n
+        }
+        // The rename must never expose a file whose data is not on disk yet.
+        if failure == nil && fsync(fd) != 0 {
+            failure = QGAError(
+                "Failed to write file “\(temporary)”: fsync() failed: \(QGAError.errorText(errno))", errno: errno)
+        }
+        close(fd)
+        if failure == nil && rename(temporary, path) != 0 {
+            failure = QGAError(
+                "Failed to rename file “\(temporary)” to “\(path)”: g_rename() failed: \(QGAError.errorText(errno))",
+                errno: errno)
+        }
+        if let failure {
+            unlink(temporary)
+            throw failure
+        }
+    }
+
+    public func spawnChild(_ request: ChildRequest) throws(QGAError) -> SpawnedChild {
+        do {
+            return try ProcessRunner.start(request)
+        } catch {
+            throw QGAError.system("posix_spawn", errno: error.errno)
+        }
+    }
+
+    public func reapChild(_ pid: Int32) -> ChildExit? { ProcessRunner.reap(pid) }
+
+    public func userAccount(_ name: String) -> UserAccount? {
+        var entry = passwd()
+        var result: UnsafeMutablePointer<passwd>?
+        var size = max(Int(sysconf(Int32(_SC_GETPW_R_SIZE_MAX))), 1024)
+        while true {
+            var buffer = [CChar](repeating: 0, count: size)
+            let code = getpwnam_r(name, &entry, &buffer, size, &result)
+            if code == ERANGE && size < 1 << 20 {
+                size *= 2
+                continue
+            }
+            guard code == 0, result != nil, let home = entry.pw_dir else { return nil }
+            return UserAccount(home: String(cString: home), uid: entry.pw_uid, gid: entry.pw_gid)
+        }
+    }
+
+    public func makeDirectory(_ path: String, permissions: UInt32) throws(QGAError) {
+        if mkdir(path, mode_t(permissions)) != 0 { throw QGAError.system("mkdir", errno: errno) }
+    }
+
+    public func setOwner(_ path: String, uid: UInt32, gid: UInt32) throws(QGAError) {
+        if lchown(path, uid, gid) != 0 { throw QGAError.system("lchown", errno: errno) }
+    }
+
+    public func setPermissions(_ path: String, _ permissions: UInt32) throws(QGAError) {
+        if chmod(path, mode_t(permissions)) != 0 { throw QGAError.system("chmod", errno: errno) }
+    }
+
     private func filesystemIoctl(_ fd: Int32, _ request: UInt, _ name: String) throws(QGAError) {
         while true {
             if ioctl(fd, request, CInt(0)) == 0 { return }

@@ -1,0 +1,40 @@
+import QGAProtocol
+
+/// `guest-exec-status`: whether a `guest-exec` child has ended, and then its exit code or
+/// signal and captured output (base64).
+///
+/// `exited` becomes true once the child was reaped and its captured pipes reached end of file
+/// (a daemon it left holding them keeps it false). That answer is given once: the entry is
+/// then forgotten and the pid becomes `Invalid parameter 'pid'`, as in qemu-ga.
+public enum GuestExecStatus: GuestCommand {
+    public static let name = "guest-exec-status"
+
+    public struct Arguments: Decodable {
+        public var pid: Int64
+    }
+
+    public struct Result: Encodable, Equatable {
+        public var exited: Bool
+        public var exitcode: Int64?
+        public var signal: Int64?
+        public var outData: String?
+        public var errData: String?
+        public var outTruncated: Bool?
+        public var errTruncated: Bool?
+
+        init(exited: Bool) { self.exited = exited }
+
+        enum CodingKeys: String, CodingKey {
+            case exited, exitcode, signal
+            case outData = "out-data"
+            case errData = "err-data"
+            case outTruncated = "out-truncated"
+            case errTruncated = "err-truncated"
+        }
+    }
+
+    public static func run(_ arguments: Arguments, context: CommandContext) throws -> Result {
+        context.logger.info("guest-exec-status called, pid: \(arguments.pid)")
+        return try context.processes.status(arguments.pid, system: context.system)
+    }
+}

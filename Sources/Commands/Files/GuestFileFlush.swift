@@ -1,0 +1,16 @@
+import QGAProtocol
+
+/// `guest-file-flush`: qemu-ga's `fflush`. Writes here are unbuffered and already in the
+/// kernel, so only the handle is checked (like `fflush`, it does not `fsync`).
+public enum GuestFileFlush: GuestCommand {
+    public static let name = "guest-file-flush"
+
+    public struct Arguments: Decodable {
+        public var handle: Int64
+    }
+
+    public static func run(_ arguments: Arguments, context: CommandContext) throws -> EmptyResult {
+        _ = try context.files.descriptor(arguments.handle)
+        return EmptyResult()
+    }
+}

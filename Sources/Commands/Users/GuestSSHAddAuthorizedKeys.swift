@@ -1,0 +1,31 @@
+import QGAProtocol
+
+/// `guest-ssh-add-authorized-keys`: appends keys to the user's `~/.ssh/authorized_keys`
+/// (`virsh set-user-sshkeys`), skipping any already there; with `reset`, the file holds
+/// exactly the given keys.
+///
+/// `~/.ssh` is created (0700, owned by the user) when needed; the file is replaced
+/// atomically and left 0600, owned by the user.
+public enum GuestSSHAddAuthorizedKeys: GuestCommand {
+    public static let name = "guest-ssh-add-authorized-keys"
+
+    public struct Arguments: Decodable {
+        public var username: String
+        public var keys: [String]
+        public var reset: Bool?
+    }
+
+    public static func run(_ arguments: Arguments, context: CommandContext) throws -> EmptyResult {
+        let system = context.system
+        try AuthorizedKeys.check(arguments.keys)
+        let account = try AuthorizedKeys.account(arguments.username, system: system)
+        let path = AuthorizedKeys.keysFile(account)
+        // An unreadable file counts as empty, as in qemu-ga.
+        let existing = arguments.reset == true ? nil : try? AuthorizedKeys.read(path, system: system)
+        if existing == nil { try AuthorizedKeys.makeSSHDirectory(account, system: system) }
+        var lines = existing ?? []
+        for key in arguments.keys where !lines.contains(key) { lines.append(key) }
+        try AuthorizedKeys.write(lines, to: path, account: account, system: system)
+        return EmptyResult()
+    }
+}

@@ -1,0 +1,56 @@
+import ProcessRunner
+import QGAProtocol
+
+/// `guest-set-user-password`: sets an account's password (`virsh set-user-password`,
+/// OpenStack/Proxmox password injection) by feeding `user:password` to `chpasswd`
+/// (`chpasswd -e` when `crypted`, the password then being a crypt(3) hash).
+///
+/// `password` is base64. A newline in the password, or a newline or colon in the user name,
+/// is refused before anything runs: either would let the host write a second `chpasswd` line.
+public enum GuestSetUserPassword: GuestCommand {
+    public static let name = "guest-set-user-password"
+
+    public struct Arguments: Decodable {
+        public var username: String
+        public var password: String
+        public var crypted: Bool
+    }
+
+    /// `chpasswd` returns at once; one stuck on a PAM module must not wedge the agent.
+    static let timeout: Double = 60
+
+    public static func run(_ arguments: Arguments, context: CommandContext) throws -> EmptyResult {
+        let invocation = try invocation(arguments)
+        let outcome = context.system.run(invocation)
+        let output = outcome.outputText.trimmingWhitespace()
+        let detail = output.isEmpty ? "" : ": \(output)"
+        switch outcome.termination {
+        case .exited(0):
+            return EmptyResult()
+        case .exited(let status):
+            throw QGAError("child process has failed to set user password: \(output.isEmpty ? "exit status \(status)" : output)")
+        case .signaled:
+            throw QGAError("child process has terminated abnormally\(detail)")
+        case .timedOut:
+            throw QGAError("child process has failed to set user password: no exit within \(Int(timeout)) seconds\(detail)")
+        case .failedToStart(let code):
+            throw QGAError(
+                "child process has failed to set user password: failed to exec 'chpasswd': \(QGAError.errorText(code))",
+                errno: code)
+        }
+    }
+
+    /// The `chpasswd` run for these arguments, or qemu-ga's refusal.
+    static func invocation(_ arguments: Arguments) throws(QGAError) -> ProcessInvocation {
+        // qemu-ga handles the password as a C string: it ends at the first NUL byte.
+        let password = try Base64.decode(arguments.password).prefix { $0 != 0 }
+        if password.contains(UInt8(ascii: "\n")) { throw QGAError("forbidden characters in raw password") }
+        let user = Array(arguments.username.utf8)
+        // A NUL would cut the name short in chpasswd's C string: refuse it with the others.
+        if user.contains(where: { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: ":") || $0 == 0 }) {
+            throw QGAError("forbidden characters in username")
+        }
+        let line = user + [UInt8(ascii: ":")] + password + [UInt8(ascii: "\n")]
+        return ProcessInvocation("chpasswd", arguments.crypted ? ["-e"] : [], input: .bytes(line), timeout: timeout)
+    }
+}
