@@ -35,7 +35,8 @@ public final class SignalSource {
     deinit { close(fd) }
 }
 
-/// The agent's event loop: one `poll(2)` over the channel, the signalfd and a deadline.
+/// The agent's event loop: one `poll(2)` over the channel, the signalfd, the command layer's
+/// watched descriptors and a deadline.
 ///
 /// Nothing wakes the agent periodically. With no host on a virtio-serial port the kernel
 /// reports EOF and POLLHUP without end (qemu-ga sleeps 100 ms and polls again); here the
@@ -52,6 +53,10 @@ public final class ChannelServer {
     /// The next moment (monotonic seconds) `onDeadline` wants to run, if any.
     public var deadline: () -> Double? = { nil }
     public var onDeadline: () -> Void = {}
+    /// More descriptors to watch for the command layer (the pipes of `guest-exec` children),
+    /// asked for on every pass; `onWatchedReady` runs when any of them is ready.
+    public var watched: () -> [pollfd] = { [] }
+    public var onWatchedReady: () -> Void = {}
     /// With `-r/--retry-path`: reopens the device after an error; nil exits instead.
     public var reopenDevice: (() throws(ChannelError) -> DevicePort)?
     /// Seconds between reopen attempts (qemu-ga uses 5).
@@ -86,11 +91,14 @@ public final class ChannelServer {
             client = -1
         }
         var fds: [pollfd] = []
-        fds.reserveCapacity(2)
+        fds.reserveCapacity(8)
         while running {
             fds.removeAll(keepingCapacity: true)
             fds.append(pollfd(fd: signals.fd, events: Int16(POLLIN), revents: 0))
-            if let fd = channelFD() { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
+            let channel = channelFD()
+            if let fd = channel { fds.append(pollfd(fd: fd, events: Int16(POLLIN), revents: 0)) }
+            let watchedStart = fds.count
+            fds.append(contentsOf: watched())
 
             let ready = poll(&fds, nfds_t(fds.count), pollTimeout())
             if ready < 0 && errno != EINTR {
@@ -100,7 +108,8 @@ public final class ChannelServer {
             if !running { break }
             if let due = deadline(), monotonicNow() >= due { onDeadline() }
             if let due = retryAt, monotonicNow() >= due { try retryOpen() }
-            if fds.count > 1, fds[1].revents != 0 { try serviceChannel() }
+            if fds[watchedStart...].contains(where: { $0.revents != 0 }) { onWatchedReady() }
+            if channel != nil, fds[1].revents != 0 { try serviceChannel() }
         }
     }
 

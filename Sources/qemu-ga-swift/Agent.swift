@@ -114,6 +114,9 @@ final class Agent {
         // The freeze watchdog: the loop sleeps until its deadline (same monotonic clock).
         server.deadline = { freeze.watchdogDeadline }
         server.onDeadline = { FSFreeze.watchdogExpired(context: context) }
+        // guest-exec children: their pipes move while the agent serves the host.
+        server.watched = { context.processes.pollDescriptors() }
+        server.onWatchedReady = { context.processes.service(system: context.system) }
         server.onSignal = { signal in
             if signal == SIGHUP { return false }
             logger.debug("received signal \(signal), exiting")

@@ -55,4 +55,59 @@ final class RecordingSystem: GuestSystem {
     func trimFilesystem(_ fd: Int32, minimum: UInt64) throws(QGAError) -> TrimmedRange {
         try filesystems.trim(fd, minimum: minimum)
     }
+
+    // Files: real, in the test's temp dir.
+
+    /// `replaceFile` fails for these paths with the error given.
+    var replaceErrors: [String: QGAError] = [:]
+
+    func openFile(_ path: String, flags: Int32, permissions: UInt32) throws(QGAError) -> Int32 {
+        try files.openFile(path, flags: flags, permissions: permissions)
+    }
+    func setPermissions(_ fd: Int32, _ permissions: UInt32) throws(QGAError) {
+        try files.setPermissions(fd, permissions)
+    }
+    func readDescriptor(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(QGAError) -> Int {
+        try files.readDescriptor(fd, into: buffer)
+    }
+    func writeDescriptor(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws(QGAError) -> Int {
+        try files.writeDescriptor(fd, bytes)
+    }
+    func seekDescriptor(_ fd: Int32, offset: Int64, whence: Int32) throws(QGAError) -> Int64 {
+        try files.seekDescriptor(fd, offset: offset, whence: whence)
+    }
+    func closeFile(_ fd: Int32) throws(QGAError) { try files.closeFile(fd) }
+    func replaceFile(_ path: String, with bytes: [UInt8]) throws(QGAError) {
+        if let error = replaceErrors[path] { throw error }
+        try files.replaceFile(path, with: bytes)
+    }
+
+    // guest-exec children: recorded, then really started (tests run harmless programs).
+
+    /// Every child `spawnChild` was asked for, in order.
+    private(set) var spawnRequests: [ChildRequest] = []
+
+    func spawnChild(_ request: ChildRequest) throws(QGAError) -> SpawnedChild {
+        spawnRequests.append(request)
+        return try files.spawnChild(request)
+    }
+    func reapChild(_ pid: Int32) -> ChildExit? { files.reapChild(pid) }
+
+    // Accounts: only the ones the test declares; a real user is never looked up.
+
+    var users: [String: UserAccount] = [:]
+    /// Every ownership change, in order (also applied: tests use temp dirs).
+    private(set) var ownerChanges: [(path: String, uid: UInt32, gid: UInt32)] = []
+
+    func userAccount(_ name: String) -> UserAccount? { users[name] }
+    func makeDirectory(_ path: String, permissions: UInt32) throws(QGAError) {
+        try files.makeDirectory(path, permissions: permissions)
+    }
+    func setOwner(_ path: String, uid: UInt32, gid: UInt32) throws(QGAError) {
+        ownerChanges.append((path, uid, gid))
+        try files.setOwner(path, uid: uid, gid: gid)
+    }
+    func setPermissions(_ path: String, _ permissions: UInt32) throws(QGAError) {
+        try files.setPermissions(path, permissions)
+    }
 }

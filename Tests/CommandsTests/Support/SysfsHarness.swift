@@ -13,8 +13,13 @@ final class SysfsHarness {
     /// The fake sysfs root (what `QGA_SYSFS_ROOT` would be).
     var sysfs: String { root + "/sys" }
 
-    init() throws {
-        root = NSTemporaryDirectory() + "qga-sysfs-" + UUID().uuidString
+    /// Removes `root` when released, unless it was borrowed from another harness.
+    private let ownsRoot: Bool
+
+    /// A fresh temp root; or, with `root`, a second agent on another harness's tree (a restart).
+    init(root existing: String? = nil) throws {
+        ownsRoot = existing == nil
+        root = existing ?? NSTemporaryDirectory() + "qga-sysfs-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: root + "/sys", withIntermediateDirectories: true)
         let context = CommandContext(
             system: system, paths: SystemPaths(sysfs: root + "/sys", procfs: root + "/proc"),
@@ -23,7 +28,7 @@ final class SysfsHarness {
         session = AgentSession(context: context)
     }
 
-    deinit { try? FileManager.default.removeItem(atPath: root) }
+    deinit { if ownsRoot { try? FileManager.default.removeItem(atPath: root) } }
 
     /// Creates `sys/<relative>` with `content`, and its parent directories.
     func file(_ relative: String, _ content: String) throws {
