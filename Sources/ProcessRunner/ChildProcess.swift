@@ -78,6 +78,7 @@ extension ProcessRunner {
     /// signal mask and SIGPIPE at its default (the agent blocks or ignores both), and inherits
     /// no other descriptor (the agent opens everything close-on-exec).
     public static func start(_ request: ChildRequest) throws(SpawnError) -> SpawnedChild {
+        closeOnExecEverything()
         var pipes: [Int32] = []
         func newPipe() throws(SpawnError) -> (read: Int32, write: Int32) {
             var fds: [Int32] = [-1, -1]
@@ -197,6 +198,23 @@ extension ProcessRunner {
             }
         }
         return sawAccessDenied ? EACCES : last
+    }
+
+    /// Marks every descriptor above stderr close-on-exec, so a child inherits only what it is
+    /// given (glib closes them all in the child). The agent's own are already; this catches
+    /// those it inherited: a socket-activation fd, a leak from whatever started it.
+    static func closeOnExecEverything() {
+        guard let directory = opendir("/proc/self/fd") else { return }
+        defer { closedir(directory) }
+        let own = dirfd(directory)
+        while let entry = readdir(directory) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
+            }
+            guard let fd = Int32(name), fd > 2, fd != own else { continue }
+            let flags = fcntl(fd, F_GETFD)
+            if flags >= 0 && flags & FD_CLOEXEC == 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
+        }
     }
 
     /// `PATH` from the child's environment, else the agent's.

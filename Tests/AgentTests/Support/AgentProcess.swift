@@ -75,7 +75,18 @@ final class AgentProcess {
 
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
-    func connect() throws -> AgentClient { try AgentClient(path: socketPath) }
+    /// Connects, retrying while the socket exists but is not listening yet (bind comes before
+    /// listen), as test-qga retries its connect.
+    func connect() throws -> AgentClient {
+        let deadline = Date().addingTimeInterval(10)
+        while true {
+            do {
+                return try AgentClient(path: socketPath)
+            } catch let error as AgentTestError where error.errno == ECONNREFUSED && Date() < deadline {
+                usleep(10_000)
+            }
+        }
+    }
 
     /// SIGTERM; returns the exit status (nil if it did not exit within 10 s, then SIGKILL).
     @discardableResult
@@ -99,7 +110,11 @@ final class AgentProcess {
 
 struct AgentTestError: Error, CustomStringConvertible {
     var description: String
-    init(_ description: String) { self.description = description }
+    var errno: Int32?
+    init(_ description: String, errno: Int32? = nil) {
+        self.description = description
+        self.errno = errno
+    }
 }
 
 /// A host connection: raw bytes out, newline-separated replies in.
@@ -118,7 +133,10 @@ final class AgentClient {
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Foundation.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
-        if result != 0 { throw AgentTestError("connect \(path): errno \(errno)") }
+        if result != 0 {
+            let code = errno
+            throw AgentTestError("connect \(path): errno \(code)", errno: code)
+        }
     }
 
     deinit { close(fd) }
