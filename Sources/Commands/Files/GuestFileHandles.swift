@@ -40,7 +40,7 @@ public final class GuestFileHandles {
         // Like qemu-ga, the counter moves on even when the commit fails.
         counter = next
         do {
-            try context.system.replaceFile(path, with: Self.stateFile(counter: next))
+            try context.system.replaceFile(path, with: Self.stateFile(counter: next), permissions: 0o666)
         } catch {
             context.logger.error("failed to write persistent state to \(path): \(error.desc)")
             throw QGAError("failed to commit persistent state to disk")

@@ -64,9 +64,9 @@ public protocol GuestSystem: AnyObject {
     /// `close(2)` of a real descriptor, with its error (EIO from a network filesystem).
     func closeFile(_ fd: Int32) throws(QGAError)
     /// Replaces a file atomically, as glib's `g_file_set_contents`: a new `<path>.XXXXXX`
-    /// beside it (mode 0600), written, `fsync`ed and renamed over `path`. The error uses
-    /// glib's wording (`Failed to create file “…”: …`).
-    func replaceFile(_ path: String, with bytes: [UInt8]) throws(QGAError)
+    /// beside it (`permissions` less the umask), written, `fsync`ed and renamed over `path`.
+    /// The error uses glib's wording (`Failed to create file “…”: …`).
+    func replaceFile(_ path: String, with bytes: [UInt8], permissions: UInt32) throws(QGAError)
 
     // guest-exec children: started by posix_spawn, collected without blocking.
 

@@ -181,7 +181,7 @@ public final class LinuxSystem: GuestSystem {
         if close(fd) != 0 && errno != EINTR { throw QGAError.system("close", errno: errno) }
     }
 
-    public func replaceFile(_ path: String, with bytes: [UInt8]) throws(QGAError) {
+    public func replaceFile(_ path: String, with bytes: [UInt8], permissions: UInt32) throws(QGAError) {
         var template = Array((path + ".XXXXXX").utf8CString)
         // mkostemp is a GNU extension Swift cannot see; the agent spawns from this thread only.
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
@@ -191,8 +191,13 @@ public final class LinuxSystem: GuestSystem {
             throw QGAError("Failed to create file “\(temporary)”: \(QGAError.errorText(errno))", errno: errno)
         }
         var failure: QGAError?
+        // mkstemp creates 0600; glib's file gets the mode less the umask.
+        if fchmod(fd, mode_t(permissions) & ~currentUmask()) != 0 {
+            failure = QGAError(
+                "Failed to set permissions of file “\(temporary)”: \(QGAError.errorText(errno))", errno: errno)
+        }
         var offset = 0
-        while offset < bytes.count {
+        while failure == nil && offset < bytes.count {
             let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
             if n < 0 && errno == EINTR { continue }
             if n <= 0 {
@@ -218,6 +223,19 @@ public final class LinuxSystem: GuestSystem {
             unlink(temporary)
             throw failure
         }
+    }
+
+    /// The process umask, read without changing it (`Umask:` in /proc/self/status, Linux 4.7);
+    /// older kernels get the set-and-restore dance.
+    private func currentUmask() -> mode_t {
+        if let status = try? readFile("/proc/self/status", maxBytes: 4096) {
+            for line in String(decoding: status, as: UTF8.self).split(separator: "\n") where line.hasPrefix("Umask:") {
+                if let mask = mode_t(String(line.dropFirst(6)).trimmingWhitespace(), radix: 8) { return mask }
+            }
+        }
+        let mask = umask(0)
+        umask(mask)
+        return mask
     }
 
     public func spawnChild(_ request: ChildRequest) throws(QGAError) -> SpawnedChild {

@@ -57,7 +57,8 @@ enum AuthorizedKeys {
         throws(QGAError)
     {
         do {
-            try system.replaceFile(path, with: Array(lines.joined(separator: "\n").utf8))
+            // Created 0600 at once: qemu-ga's file is briefly 0644 before its chmod.
+            try system.replaceFile(path, with: Array(lines.joined(separator: "\n").utf8), permissions: 0o600)
         } catch {
             throw QGAError("failed to write to '\(path)': \(error.desc)", errno: error.errno)
         }

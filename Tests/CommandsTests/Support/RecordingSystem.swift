@@ -77,9 +77,9 @@ final class RecordingSystem: GuestSystem {
         try files.seekDescriptor(fd, offset: offset, whence: whence)
     }
     func closeFile(_ fd: Int32) throws(QGAError) { try files.closeFile(fd) }
-    func replaceFile(_ path: String, with bytes: [UInt8]) throws(QGAError) {
+    func replaceFile(_ path: String, with bytes: [UInt8], permissions: UInt32) throws(QGAError) {
         if let error = replaceErrors[path] { throw error }
-        try files.replaceFile(path, with: bytes)
+        try files.replaceFile(path, with: bytes, permissions: permissions)
     }
 
     // guest-exec children: recorded, then really started (tests run harmless programs).
