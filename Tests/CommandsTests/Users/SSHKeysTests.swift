@@ -136,8 +136,14 @@ import Testing
         #expect(keysFile() == "ssh-ed25519 AAAA x")
     }
 
-    @Test(arguments: ["#ssh-rsa AAAA", "ssh-rsa AAAA\nssh-rsa BBBB", "ssh-rsa AAAA\r\n", "#"])
-    func invalidKeysAreRefusedBeforeAnything(key: String) {
+    /// (Named cases: a raw newline in a test argument would garble the test log.)
+    static let invalidKeys: [String: String] = [
+        "comment": "#ssh-rsa AAAA", "two lines": "ssh-rsa AAAA\nssh-rsa BBBB", "CRLF": "ssh-rsa AAAA\r\n", "hash": "#",
+    ]
+
+    @Test(arguments: ["comment", "two lines", "CRLF", "hash"])
+    func invalidKeysAreRefusedBeforeAnything(name: String) throws {
+        let key = try #require(Self.invalidKeys[name])
         let expected = "invalid OpenSSH public key: '\(key)'"
         #expect(add(["ssh-rsa GOOD", key]).errorDesc == expected)
         #expect(remove([key]).errorDesc == expected)
