@@ -19,19 +19,40 @@ public enum Base64 {
 
     /// The base64 text of `bytes`, padded.
     public static func encode<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
-        var out = [UInt8]()
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var iterator = bytes.makeIterator()
-        while let first = iterator.next() {
-            let second = iterator.next()
-            let third = iterator.next()
-            let value = UInt32(first) << 16 | UInt32(second ?? 0) << 8 | UInt32(third ?? 0)
-            out.append(alphabet[Int(value >> 18 & 63)])
-            out.append(alphabet[Int(value >> 12 & 63)])
-            out.append(second == nil ? UInt8(ascii: "=") : alphabet[Int(value >> 6 & 63)])
-            out.append(third == nil ? UInt8(ascii: "=") : alphabet[Int(value & 63)])
+        if let encoded = bytes.withContiguousStorageIfAvailable({ encodeBuffer($0) }) {
+            return encoded
         }
-        return String(decoding: out, as: UTF8.self)
+        return Array(bytes).withUnsafeBufferPointer { encodeBuffer($0) }
+    }
+
+    /// Up to 48 MiB go out in one reply (`guest-file-read`): straight loops over raw buffers.
+    private static func encodeBuffer(_ input: UnsafeBufferPointer<UInt8>) -> String {
+        let count = input.count
+        let length = (count + 2) / 3 * 4
+        return String(unsafeUninitializedCapacity: length) { output in
+            alphabet.withUnsafeBufferPointer { digits in
+                var i = 0
+                var o = 0
+                while i + 3 <= count {
+                    let value = UInt32(input[i]) << 16 | UInt32(input[i + 1]) << 8 | UInt32(input[i + 2])
+                    output[o] = digits[Int(value >> 18 & 63)]
+                    output[o + 1] = digits[Int(value >> 12 & 63)]
+                    output[o + 2] = digits[Int(value >> 6 & 63)]
+                    output[o + 3] = digits[Int(value & 63)]
+                    i += 3
+                    o += 4
+                }
+                if i < count {
+                    let second = i + 1 < count ? UInt32(input[i + 1]) : 0
+                    let value = UInt32(input[i]) << 16 | second << 8
+                    output[o] = digits[Int(value >> 18 & 63)]
+                    output[o + 1] = digits[Int(value >> 12 & 63)]
+                    output[o + 2] = i + 1 < count ? digits[Int(value >> 6 & 63)] : UInt8(ascii: "=")
+                    output[o + 3] = UInt8(ascii: "=")
+                }
+            }
+            return length
+        }
     }
 
     /// The bytes of `text`, decoded exactly as qemu-ga decodes them; any character outside the

@@ -187,6 +187,8 @@ final class SessionChannelHandler: ChannelHandler {
         writer.removeAll()
         session.receive(bytes, into: &writer)
         output.append(contentsOf: writer.bytes)
+        // Keep the usual 64 KiB, not the megabytes a big guest-file-read needed.
+        if writer.bytes.capacity > 1 << 20 { writer = JSONWriter(capacity: 64 << 10) }
     }
 
     func connectionStarted() { session.reset() }
