@@ -42,12 +42,13 @@ def _is_our_qemu(pid, outdir):
 class Guest:
     """One QEMU guest. Use as a context manager so QEMU is always stopped."""
 
-    def __init__(self, outdir, kernel_args=(), env=None, boot_timeout=120):
+    def __init__(self, outdir, kernel_args=(), env=None, boot_timeout=120, stdout=None):
         self.outdir = os.path.abspath(outdir)
         self.kernel_args = list(kernel_args)
         self.env = dict(os.environ, **(env or {}))
         self.env.setdefault("VM_CONSOLE", "file")
         self.boot_timeout = boot_timeout
+        self.stdout = stdout  # QEMU's stdout/stderr (a file object), default: inherited
         self.proc = None
         self.pid = None
         self.t_start = None
@@ -60,7 +61,8 @@ class Guest:
         self.t_start = time.monotonic()
         self.proc = subprocess.Popen(
             [os.path.join(HERE, "run-guest.sh"), self.outdir] + self.kernel_args,
-            env=self.env, stdin=subprocess.DEVNULL)
+            env=self.env, stdin=subprocess.DEVNULL, stdout=self.stdout,
+            stderr=subprocess.STDOUT if self.stdout is not None else None)
         # run-guest.sh execs QEMU: Popen.pid is QEMU's pid.
         self.pid = self.proc.pid
         deadline = time.monotonic() + 30
