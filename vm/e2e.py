@@ -417,7 +417,8 @@ class VM:
             "VM_QEMU_ARGS": "-global ICH9-LPC.disable_s3=0",
         }
         self.qemu_out = open(os.path.join(self.logdir, "qemu.log"), "ab")
-        self.guest = Guest(self.guestdir, [f'qga.args="{self.agent_args}"'], env=env, stdout=self.qemu_out)
+        self.guest = Guest(self.guestdir, [f'qga.args="{self.agent_args}"'], env=env, stdout=self.qemu_out,
+                           die_with_parent=not self.suite.keep)
         self.guest.start()
         self.qmp = QMP(self.guest.qmp_path, self.qmp_log)
         self.agent = AgentClient(self.guest.qga_path, self.qga_log)
@@ -541,6 +542,7 @@ class Suite:
         self.keep = keep
         self.vm = None
         self.vm_count = 0
+        self.failed_boots = 0
         self.results = []     # (scenario, check, ok, detail)
         self.metrics = {}
         self.scenario = None
@@ -556,6 +558,8 @@ class Suite:
         self.metrics[key] = value
 
     def fresh_vm(self, label):
+        if self.failed_boots >= 2:
+            raise Failure(f"not booting again: {self.failed_boots} boots failed")
         if self.vm is not None:
             self.vm.stop()
             self.vm = None
@@ -564,6 +568,7 @@ class Suite:
         try:
             self.vm.start()
         except (Failure, GuestError, OSError) as e:
+            self.failed_boots += 1
             self.check("VM boots and the agent answers", False, str(e))
             raise
         print(f"  (VM booted: first agent reply {self.vm.first_reply_s:.2f} s after QEMU started, "
@@ -810,9 +815,12 @@ def s4_frozen(s):
         time.sleep(0.25)
     frozen_samples = [t for t, st in states if st == "frozen"]
     s.metric("watchdog_thawed_after_s", thawed_at and round(thawed_at, 2))
-    s.check("watchdog: status 'thawed' without any thaw command, not before 3 s",
-            thawed_at is not None and thawed_at >= 2.9 and max(frozen_samples or [0]) < 3.5,
-            f"thawed after {thawed_at and round(thawed_at, 2)} s; last frozen sample at "
+    # not before 3 s after the freeze request was sent; by 6 s after its reply
+    since_request = thawed_at is not None and thawed_at + (t_frozen - t0)
+    s.check("watchdog: status 'thawed' without any thaw command, after 3 s (by 6 s)",
+            thawed_at is not None and since_request >= 3.0 and thawed_at <= 6.0,
+            f"first 'thawed' {thawed_at and round(thawed_at, 2)} s after the freeze reply "
+            f"({since_request and round(since_request, 2)} s after the request); last 'frozen' at "
             f"{max(frozen_samples or [0])} s")
     try:
         vm.wait_console(r"e2e-hook: thaw at", 5, mark)
@@ -983,19 +991,25 @@ def s7_shutdown(s):
             "poweroff requested; syncing and unmounting" in text and "umount /mnt/data failed" not in text)
 
 
+# (number, name, function, time limit in seconds; a boot is included when one is needed)
 SCENARIOS = [
-    (1, "boot", s1_boot, 180),
-    (2, "vcpus", s2_vcpus, 90),
+    (1, "boot", s1_boot, 150),
+    (2, "vcpus", s2_vcpus, 150),
     (3, "snapshot", s3_snapshot, 180),
     (4, "frozen", s4_frozen, 180),
-    (5, "suspend", s5_suspend, 150),
-    (6, "reconnect", s6_reconnect, 120),
+    (5, "suspend", s5_suspend, 180),
+    (6, "reconnect", s6_reconnect, 180),
     (7, "shutdown", s7_shutdown, 240),
 ]
 
 
 def _alarm(signum, frame):
     raise ScenarioTimeout()
+
+
+def _terminate(signum, frame):
+    # timeout(1) or Ctrl-C: unwind so that the VM is stopped and its logs kept
+    raise SystemExit(f"stopped by signal {signum}")
 
 
 def main():
@@ -1020,6 +1034,7 @@ def main():
     os.makedirs(args.logdir)
     suite = Suite(args.guestdir, args.logdir, args.keep)
     signal.signal(signal.SIGALRM, _alarm)
+    signal.signal(signal.SIGTERM, _terminate)
     t_suite = time.monotonic()
     try:
         for n, name, fn, limit in chosen:
@@ -1032,6 +1047,10 @@ def main():
                 fn(suite)
             except ScenarioTimeout:
                 suite.check("scenario finished in time", False, f"stopped after {limit} s")
+            except SystemExit as e:
+                signal.alarm(0)
+                suite.check("suite ran to the end", False, str(e))
+                break
             except (Failure, GuestError, OSError, ValueError, KeyError, TypeError) as e:
                 suite.check("scenario ran to the end", False, f"{type(e).__name__}: {e}")
             finally:
@@ -1044,8 +1063,10 @@ def main():
             g = suite.vm.guest
             print(f"\nVM left running: QEMU pid {g.pid}\n  agent:   socat - UNIX-CONNECT:{g.qga_path}"
                   f"  (note: the suite's connection is closed now)\n"
-                  f"  guest shell: socat - UNIX-CONNECT:{os.path.join(args.guestdir, 'ctl.sock')}"
-                  f"  (type '1 <command>')\n  stop: vm/vmctl.py stop {args.guestdir}")
+                  f"  guest shell: vm/vmctl.py ctl {args.guestdir} 'cat /proc/loadavg'\n"
+                  f"  QMP:     vm/vmctl.py qmp {args.guestdir} query-status\n"
+                  f"  console: {os.path.join(args.guestdir, 'console.log')}\n"
+                  f"  stop:    vm/vmctl.py stop {args.guestdir}")
             for ch in (suite.vm.agent, suite.vm.ctl):
                 ch.close()
             suite.vm.qmp.close()

@@ -9,7 +9,7 @@
 #
 # Options go to vm/e2e.py: --only 3,5  --keep  --list.
 # Environment: SWIFT (swift), E2E_SKIP_BUILD=1 (reuse .build/release/qemu-ga-swift),
-# E2E_TIMEOUT (seconds for the whole e2e.py run, default 900), and build-guest.sh's
+# E2E_TIMEOUT (seconds for the whole e2e.py run, default 480), and build-guest.sh's
 # (KERNEL_VERSION, VM_CACHE_DIR, ...).
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -43,6 +43,6 @@ say "agent build $((t1 - t0)) s, guest build $((t2 - t1)) s"
 
 # e2e.py bounds every step and scenario itself; this is the last line of defence.
 rc=0
-timeout -k 10 "${E2E_TIMEOUT:-900}" python3 "$HERE/e2e.py" "$GUEST" "$@" || rc=$?
+timeout -k 10 "${E2E_TIMEOUT:-480}" python3 "$HERE/e2e.py" "$GUEST" "$@" || rc=$?
 say "total $(( $(date +%s) - t0 )) s"
 exit $rc
