@@ -642,6 +642,9 @@ def s1_boot(s):
                 f"id {osinfo.get('id')!r}, pretty-name {osinfo.get('pretty-name')!r}; os-release {os_id!r}, {pretty!r}")
     else:
         print("  note: guest-get-osinfo is neither in the sources nor in guest-info: no osinfo check")
+    rss = vm.ctl.run("grep VmRSS /proc/$(pidof qemu-ga-swift)/status")[1].split()
+    if len(rss) >= 2:
+        s.metric("agent_rss_kb", int(rss[1]))
     rc, out = vm.ctl.run("ls /dev/virtio-ports 2>&1; cat /sys/class/virtio-ports/*/name")
     s.check("no udev: /dev/virtio-ports is absent, the agent found its port itself",
             "No such file" in out and "org.qemu.guest_agent.0" in out, out.replace("\n", "; "))
