@@ -20,6 +20,7 @@ extension CommandRegistry {
         registry.register(GuestFsfreezeFreezeList.self)
         registry.register(GuestFsfreezeThaw.self)
         registry.register(GuestFstrim.self)
+        registry.register(GuestGetOSInfo.self)
         return registry
     }
 }

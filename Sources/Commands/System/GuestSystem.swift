@@ -48,6 +48,26 @@ public protocol GuestSystem: AnyObject {
     func thawFilesystem(_ fd: Int32) throws(QGAError)
     /// Discards unused blocks of the whole filesystem (`ioctl(FITRIM)`, start 0, length all).
     func trimFilesystem(_ fd: Int32, minimum: UInt64) throws(QGAError) -> TrimmedRange
+
+    // System information (guest-get-osinfo, -host-name, -time, -timezone, -users, ...).
+
+    /// The running kernel. The corresponding C function is `uname(2)`.
+    func kernelIdentity() throws(QGAError) -> KernelIdentity
+}
+
+/// What `uname(2)` says about the running kernel.
+public struct KernelIdentity: Sendable, Equatable {
+    /// `utsname.release`, e.g. `6.1.0-18-amd64`.
+    public var release: String
+    /// `utsname.version`, e.g. `#1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1 (2024-02-01)`.
+    public var version: String
+    /// `utsname.machine`, e.g. `x86_64`.
+    public var machine: String
+    public init(release: String, version: String, machine: String) {
+        self.release = release
+        self.version = version
+        self.machine = machine
+    }
 }
 
 /// A device's major and minor number.

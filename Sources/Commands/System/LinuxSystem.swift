@@ -139,12 +139,27 @@ public final class LinuxSystem: GuestSystem {
         }
     }
 
+    public func kernelIdentity() throws(QGAError) -> KernelIdentity {
+        var info = utsname()
+        guard uname(&info) == 0 else { throw QGAError.system("uname failed", errno: errno) }
+        return KernelIdentity(
+            release: cString(&info.release), version: cString(&info.version), machine: cString(&info.machine))
+    }
+
     private func filesystemIoctl(_ fd: Int32, _ request: UInt, _ name: String) throws(QGAError) {
         while true {
             if ioctl(fd, request, CInt(0)) == 0 { return }
             if errno == EINTR { continue }
             throw QGAError.system("ioctl(\(name))", errno: errno)
         }
+    }
+}
+
+/// A fixed-size C `char` array (as Swift imports it: a tuple) up to its NUL, as a String.
+func cString<T>(_ tuple: inout T) -> String {
+    withUnsafeBytes(of: &tuple) { raw in
+        let bytes = raw.prefix(while: { $0 != 0 })
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Commands
 import ProcessRunner
 import QGAProtocol
@@ -54,5 +57,15 @@ final class RecordingSystem: GuestSystem {
     func thawFilesystem(_ fd: Int32) throws(QGAError) { try filesystems.thaw(fd) }
     func trimFilesystem(_ fd: Int32, minimum: UInt64) throws(QGAError) -> TrimmedRange {
         try filesystems.trim(fd, minimum: minimum)
+    }
+
+    // System information: fixed fake answers, so tests never depend on this machine.
+
+    /// What `uname` answers; nil makes it fail with EFAULT.
+    var kernel: KernelIdentity? = KernelIdentity(
+        release: "6.1.0-test-amd64", version: "#1 SMP PREEMPT_DYNAMIC Test 6.1.0-1", machine: "x86_64")
+    func kernelIdentity() throws(QGAError) -> KernelIdentity {
+        guard let kernel else { throw QGAError.system("uname failed", errno: EFAULT) }
+        return kernel
     }
 }
