@@ -71,7 +71,7 @@ public enum GuestGetDisks: GuestCommand {
 
     /// Names compared run by run: digits numerically, the rest as text (`vda2` < `vda10`,
     /// `dm-2` < `dm-10`).
-    static func naturalOrder(_ a: String, _ b: String) -> Bool {
+    public static func naturalOrder(_ a: String, _ b: String) -> Bool {
         func runs(_ s: String) -> [(text: String, number: Int?)] {
             var result: [(String, Int?)] = []
             var current = ""

@@ -33,8 +33,13 @@ public enum GuestGetCPUStats: GuestCommand {
             throw QGAError.system("open(\"\(path)\")", errno: error.errno ?? 0)
         }
         let ticks = UInt64(max(context.system.clockTicksPerSecond(), 1))
-        // ticks * 1000 / hz without overflowing for large counters.
-        func ms(_ value: UInt64) -> UInt64 { value / ticks * 1000 + value % ticks * 1000 / ticks }
+        // ticks * 1000 / hz without overflowing for large counters; saturates where even the
+        // result does not fit (qemu-ga's unsigned long wraps around instead).
+        func ms(_ value: UInt64) -> UInt64 {
+            let (whole, overflow) = (value / ticks).multipliedReportingOverflow(by: 1000)
+            let (sum, carry) = whole.addingReportingOverflow(value % ticks * 1000 / ticks)
+            return overflow || carry ? .max : sum
+        }
         var result: [Stats] = []
         for fields in ProcText.lines(bytes) {
             guard let name = fields.first, name.hasPrefix("cpu"), name.count > 3 else { continue }
