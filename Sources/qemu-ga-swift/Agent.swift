@@ -135,7 +135,21 @@ final class Agent {
         return status
     }
 
+    /// systemd socket activation, as qemu-ga: exactly one listening socket on fd 3 for us.
+    static func activatedSocket(environment: (String) -> String?) -> Int32? {
+        guard environment("LISTEN_FDS") == "1", let pid = environment("LISTEN_PID").flatMap({ Int32($0) }),
+            pid == getpid()
+        else { return nil }
+        var listening: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(3, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) == 0, listening != 0 else { return nil }
+        return 3
+    }
+
     private func openEndpoint() throws(ChannelError) -> ChannelServer.Endpoint {
+        if let fd = Agent.activatedSocket(environment: { Environment.get($0) }) {
+            return .listening(ListeningSocket.inherited(fd: fd))
+        }
         switch configuration.method {
         case .unixListen:
             return .listening(try ListeningSocket.unix(path: configuration.effectivePath ?? ""))
