@@ -69,11 +69,6 @@ struct BlockTopology {
         return (Self.basename(resolved), disks)
     }
 
-    /// Whether the device is virtual (device-mapper, md, loop, zram, ...).
-    func isVirtual(_ devicePath: String) throws(QGAError) -> Bool {
-        relative(try system.resolvePath(devicePath)).contains("/devices/virtual/block/")
-    }
-
     private func collect(resolved: String, into disks: inout [GuestDiskAddress], depth: Int) throws(QGAError) {
         // Stacks are a few levels deep; a cycle in a fake tree must not recurse for ever.
         guard depth < 16 else { return }
@@ -97,8 +92,9 @@ struct BlockTopology {
     /// The address of a real (not virtual) block device; nil when nothing at all is known.
     func realDisk(_ resolved: String) -> GuestDiskAddress? {
         var disk = GuestDiskAddress()
-        disk.dev = deviceNode(resolved)
-        disk.serial = serial(resolved)
+        let event = uevent(resolved)
+        disk.dev = event.deviceNode
+        disk.serial = serial(resolved, event)
         let path = relative(resolved)
         let known: Bool
         if path.contains("/devices/pci") {
@@ -114,21 +110,39 @@ struct BlockTopology {
         return known || disk.dev != nil || disk.serial != nil ? disk : nil
     }
 
-    /// `/dev/<DEVNAME>` from the device's uevent.
-    func deviceNode(_ resolved: String) -> String? {
-        guard let text = try? system.readFile(resolved + "/uevent", maxBytes: 4096) else { return nil }
-        for line in String(decoding: text, as: UTF8.self).split(separator: "\n") where line.hasPrefix("DEVNAME=") {
-            let name = line.dropFirst("DEVNAME=".count)
-            return name.isEmpty ? nil : "/dev/" + name
-        }
-        return nil
+    /// What the device's `uevent` says: its node name and number.
+    struct UEvent {
+        var devName: String?
+        var major: String?
+        var minor: String?
+        /// `/dev/<DEVNAME>`, what libudev reports as the devnode.
+        var deviceNode: String? { devName.map { "/dev/" + $0 } }
     }
+
+    func uevent(_ resolved: String) -> UEvent {
+        var event = UEvent()
+        guard let bytes = try? system.readFile(resolved + "/uevent", maxBytes: 4096) else { return event }
+        for line in bytes.split(separator: UInt8(ascii: "\n")) {
+            guard let equals = line.firstIndex(of: UInt8(ascii: "=")), equals + 1 < line.endIndex else { continue }
+            let value = String(decoding: line[(equals + 1)...], as: UTF8.self)
+            switch String(decoding: line[..<equals], as: UTF8.self) {
+            case "DEVNAME": event.devName = value
+            case "MAJOR": event.major = value
+            case "MINOR": event.minor = value
+            default: break
+            }
+        }
+        return event
+    }
+
+    /// `/dev/<DEVNAME>` from the device's uevent.
+    func deviceNode(_ resolved: String) -> String? { uevent(resolved).deviceNode }
 
     /// udev's `ID_SERIAL`, else the `serial` attribute of the device or (for a partition) of
     /// its disk.
-    func serial(_ resolved: String) -> String? {
-        if let number = try? system.readText(resolved + "/dev"),
-            let data = try? system.readFile(context.paths.udevData + "/b" + number)
+    func serial(_ resolved: String, _ event: UEvent) -> String? {
+        if let major = event.major, let minor = event.minor,
+            let data = try? system.readFile(context.paths.udevData + "/b" + major + ":" + minor)
         {
             for line in String(decoding: data, as: UTF8.self).split(separator: "\n")
             where line.hasPrefix("E:ID_SERIAL=") {

@@ -52,7 +52,8 @@ public enum GuestGetDiskStats: GuestCommand {
         }
         var result: [Info] = []
         for fields in ProcText.lines(bytes) {
-            guard fields.count >= 3, let major = UInt64(fields[0]), let minor = UInt64(fields[1]) else { continue }
+            guard fields.count >= 3, let major = ProcText.number(fields[0]), let minor = ProcText.number(fields[1])
+            else { continue }
             let n = ProcText.leadingNumbers(fields.dropFirst(3))
             guard n.count >= 4 else { continue }
             var stats = Stats()
@@ -86,7 +87,7 @@ public enum GuestGetDiskStats: GuestCommand {
                 stats.flushIOs = n[15]
                 stats.flushTicks = n[16]
             }
-            result.append(Info(name: String(fields[2]), major: major, minor: minor, stats: stats))
+            result.append(Info(name: ProcText.text(fields[2]), major: major, minor: minor, stats: stats))
         }
         return result
     }

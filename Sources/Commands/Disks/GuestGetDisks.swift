@@ -31,7 +31,7 @@ public enum GuestGetDisks: GuestCommand {
         }
         let topology = BlockTopology(context: context)
         var result: [Disk] = []
-        for entry in entries.sorted(by: naturalOrder) {
+        for entry in naturalSorted(entries) {
             let directory = root + "/" + entry
             guard let size = try? system.readText(directory + "/size"), size != "0" else { continue }
             guard let resolved = try? system.resolvePath(directory), let node = topology.deviceNode(resolved) else {
@@ -44,12 +44,12 @@ public enum GuestGetDisks: GuestCommand {
                 disk.address = topology.realDisk(resolved)
             }
             if let slaves = try? system.listDirectory(directory + "/slaves") {
-                disk.dependencies = slaves.sorted(by: naturalOrder).compactMap { slave in
+                disk.dependencies = naturalSorted(slaves).compactMap { slave in
                     (try? system.resolvePath(directory + "/slaves/" + slave)).flatMap(topology.deviceNode)
                 }
             }
             result.append(disk)
-            for name in partitionNames(of: entry, in: resolved, system).sorted(by: naturalOrder) {
+            for name in naturalSorted(partitionNames(of: entry, in: resolved, system)) {
                 guard let partition = topology.deviceNode(resolved + "/" + name) else { continue }
                 result.append(Disk(name: partition, partition: true, dependencies: [node]))
             }
@@ -72,29 +72,59 @@ public enum GuestGetDisks: GuestCommand {
     /// Names compared run by run: digits numerically, the rest as text (`vda2` < `vda10`,
     /// `dm-2` < `dm-10`).
     public static func naturalOrder(_ a: String, _ b: String) -> Bool {
-        func runs(_ s: String) -> [(text: String, number: Int?)] {
-            var result: [(String, Int?)] = []
-            var current = ""
-            var digits = false
-            for c in s {
-                let isDigit = c.isASCII && c.isNumber
-                if !current.isEmpty && isDigit != digits {
-                    result.append((current, digits ? Int(current) : nil))
-                    current = ""
+        NaturalKey(a) < NaturalKey(b)
+    }
+
+    /// `names` in ``naturalOrder(_:_:)``, each key computed once.
+    static func naturalSorted(_ names: [String]) -> [String] {
+        names.map { (NaturalKey($0), $0) }.sorted { $0.0 < $1.0 }.map(\.1)
+    }
+
+    /// A name cut into runs of digits (compared as numbers) and of other bytes.
+    struct NaturalKey: Comparable {
+        enum Run: Comparable {
+            case text([UInt8])
+            case number(UInt64)
+            static func < (a: Run, b: Run) -> Bool {
+                switch (a, b) {
+                case (.number(let x), .number(let y)): return x < y
+                case (.text(let x), .text(let y)): return x.lexicographicallyPrecedes(y)
+                case (.number, .text): return true  // digits sort before letters, as in ASCII
+                case (.text, .number): return false
                 }
+            }
+        }
+
+        let runs: [Run]
+        let name: String
+
+        init(_ name: String) {
+            self.name = name
+            var runs: [Run] = []
+            var current: [UInt8] = []
+            var digits = false
+            func flush() {
+                guard !current.isEmpty else { return }
+                if digits, let value = ProcText.number(current[...]) {
+                    runs.append(.number(value))
+                } else {
+                    runs.append(.text(current))
+                }
+                current = []
+            }
+            for byte in name.utf8 {
+                let isDigit = byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
+                if isDigit != digits { flush() }
                 digits = isDigit
-                current.append(c)
+                current.append(byte)
             }
-            if !current.isEmpty { result.append((current, digits ? Int(current) : nil)) }
-            return result
+            flush()
+            self.runs = runs
         }
-        for (x, y) in zip(runs(a), runs(b)) {
-            if let m = x.number, let n = y.number {
-                if m != n { return m < n }
-            } else if x.text != y.text {
-                return x.text < y.text
-            }
+
+        static func < (a: NaturalKey, b: NaturalKey) -> Bool {
+            if a.runs != b.runs { return a.runs.lexicographicallyPrecedes(b.runs) }
+            return a.name < b.name
         }
-        return runs(a).count != runs(b).count ? runs(a).count < runs(b).count : a < b
     }
 }

@@ -42,8 +42,9 @@ public enum GuestGetCPUStats: GuestCommand {
         }
         var result: [Stats] = []
         for fields in ProcText.lines(bytes) {
-            guard let name = fields.first, name.hasPrefix("cpu"), name.count > 3 else { continue }
-            guard let cpu = Int(name.dropFirst(3)) else { continue }
+            guard let name = fields.first, ProcText.hasPrefix(name, "cpu"), name.count > 3,
+                let cpu = ProcText.number(name.dropFirst(3)), cpu <= UInt64(Int32.max)
+            else { continue }
             let n = ProcText.leadingNumbers(fields.dropFirst())
             guard n.count >= 4 else {
                 // qemu-ga stops here too ("Parsing cpu stat ... failed").
@@ -53,7 +54,7 @@ public enum GuestGetCPUStats: GuestCommand {
             func at(_ i: Int) -> UInt64? { i < n.count ? ms(n[i]) : nil }
             result.append(
                 Stats(
-                    cpu: cpu, user: ms(n[0]), nice: ms(n[1]), system: ms(n[2]), idle: ms(n[3]), iowait: at(4),
+                    cpu: Int(cpu), user: ms(n[0]), nice: ms(n[1]), system: ms(n[2]), idle: ms(n[3]), iowait: at(4),
                     irq: at(5), softirq: at(6), steal: at(7), guest: at(8), guestnice: at(9)))
         }
         return result

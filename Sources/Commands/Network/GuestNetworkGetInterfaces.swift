@@ -92,11 +92,10 @@ public enum GuestNetworkGetInterfaces: GuestCommand {
             return [:]
         }
         var result: [String: Statistics] = [:]
-        for line in String(decoding: bytes, as: UTF8.self).split(separator: "\n") {
-            guard let colon = line.firstIndex(of: ":") else { continue }
-            let name = String(line[..<colon]).trimmingWhitespace()
-            let fields = line[line.index(after: colon)...].split(whereSeparator: { $0 == " " || $0 == "\t" })
-            let n = ProcText.leadingNumbers(fields[...])
+        for line in bytes.split(separator: UInt8(ascii: "\n")) {
+            guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else { continue }
+            let name = ProcText.text(line[..<colon]).trimmingWhitespace()
+            let n = ProcText.leadingNumbers(ProcText.fields(line[(colon + 1)...])[...])
             guard !name.isEmpty, n.count >= 16 else { continue }
             result[name] = Statistics(
                 rxBytes: n[0], rxPackets: n[1], rxErrs: n[2], rxDropped: n[3],

@@ -56,16 +56,16 @@ public enum GuestNetworkGetRoute: GuestCommand {
     static func parseIPv4(_ bytes: [UInt8]) -> [Route] {
         var routes: [Route] = []
         for fields in ProcText.lines(bytes).dropFirst() {
-            guard fields.count >= 11, let destination = UInt32(fields[1], radix: 16),
-                let gateway = UInt32(fields[2], radix: 16), let flags = UInt32(fields[3], radix: 16),
-                let refcnt = Int32(fields[4]), let use = Int32(fields[5]), let metric = Int32(fields[6]),
-                let mask = UInt32(fields[7], radix: 16), let mtu = Int32(fields[8]), let window = Int32(fields[9]),
-                let irtt = Int32(fields[10])
+            guard fields.count >= 11, let destination = hex32(fields[1]), let gateway = hex32(fields[2]),
+                let flags = hex32(fields[3]), let refcnt = ProcText.int32(fields[4]), let use = ProcText.int32(fields[5]),
+                let metric = ProcText.int32(fields[6]), let mask = hex32(fields[7]), let mtu = ProcText.int32(fields[8]),
+                let window = ProcText.int32(fields[9]), let irtt = ProcText.int32(fields[10])
             else { continue }
             routes.append(
                 Route(
-                    iface: String(fields[0]), destination: dotted(destination), metric: metric,
-                    gateway: dotted(gateway), mask: dotted(mask), irtt: irtt, flags: UInt64(flags), refcnt: refcnt,
+                    iface: ProcText.text(fields[0]), destination: dotted(UInt32(bitPattern: destination)), metric: metric,
+                    gateway: dotted(UInt32(bitPattern: gateway)), mask: dotted(UInt32(bitPattern: mask)), irtt: irtt,
+                    flags: UInt64(UInt32(bitPattern: flags)), refcnt: refcnt,
                     use: use, window: window, mtu: mtu, version: 4))
         }
         return routes
@@ -82,7 +82,7 @@ public enum GuestNetworkGetRoute: GuestCommand {
             else { continue }
             routes.append(
                 Route(
-                    iface: String(fields[9]), destination: destination, metric: metric,
+                    iface: ProcText.text(fields[9]), destination: destination, metric: metric,
                     flags: UInt64(UInt32(bitPattern: flags)), refcnt: refcnt, use: use,
                     desprefixlen: destinationPrefix, source: source, srcprefixlen: sourcePrefix, nexthop: nextHop,
                     version: 6))
@@ -96,21 +96,22 @@ public enum GuestNetworkGetRoute: GuestCommand {
     }
 
     /// 32 hex digits as an IPv6 address.
-    static func ipv6(_ field: Substring) -> String? {
-        guard field.utf8.count == 32 else { return nil }
+    static func ipv6(_ field: ProcText.Field) -> String? {
+        guard field.count == 32 else { return nil }
         var bytes: [UInt8] = []
+        bytes.reserveCapacity(16)
         var index = field.startIndex
         while index < field.endIndex {
-            let next = field.index(index, offsetBy: 2)
-            guard let byte = UInt8(field[index..<next], radix: 16) else { return nil }
-            bytes.append(byte)
-            index = next
+            guard let byte = ProcText.number(field[index..<index + 2], radix: 16) else { return nil }
+            bytes.append(UInt8(byte))
+            index += 2
         }
         return IPAddressText.format(bytes)
     }
 
     /// A hex field read into a C `int`, as qemu-ga's `%x` does (so `ffffffff` is -1).
-    static func hex32(_ field: Substring) -> Int32? {
-        UInt32(field, radix: 16).map { Int32(bitPattern: $0) }
+    static func hex32(_ field: ProcText.Field) -> Int32? {
+        guard let value = ProcText.number(field, radix: 16), value <= UInt64(UInt32.max) else { return nil }
+        return Int32(bitPattern: UInt32(value))
     }
 }
