@@ -38,23 +38,8 @@ struct InfoDifferentialTests {
             env["QGA_OS_RELEASE"] = release
             theirs = try AgentProcess(binary: InfoDifferentialTests.qemuGA, environment: env)
             ours = try AgentProcess(environment: env)
-            theirClient = try Self.connect(theirs)
-            ourClient = try Self.connect(ours)
-        }
-
-        /// The socket file appears at bind(), a moment before listen(): retry a refused
-        /// connect, as test-qga's fixture does.
-        static func connect(_ agent: AgentProcess) throws -> AgentClient {
-            var attempts = 0
-            while true {
-                do {
-                    return try agent.connect()
-                } catch {
-                    attempts += 1
-                    if attempts >= 100 { throw error }
-                    usleep(20_000)
-                }
-            }
+            theirClient = try theirs.connect()
+            ourClient = try ours.connect()
         }
 
         /// `return` of each (failing the test on an error reply).
