@@ -17,7 +17,7 @@ Three channels into each VM:
             going through the agent.
 
 Scenarios (each made of checks that can fail):
-  1 boot       boot to first reply; guest-info lists the commands (+ osinfo if present)
+  1 boot       boot to first reply; guest-info lists the commands; osinfo names the kernel
   2 vcpus      cpu1 offline/online through the agent, seen in the guest's sysfs; cpu0 refused
   3 snapshot   freeze (hook runs) -> QMP blockdev-snapshot-sync -> thaw; the base image is
                clean (e2fsck -fn), has no needs_recovery, holds the markers; a control
@@ -62,7 +62,7 @@ EXPECTED_COMMANDS = [
     "guest-get-memory-blocks", "guest-set-memory-blocks", "guest-get-memory-block-info",
     "guest-suspend-ram", "guest-suspend-disk", "guest-suspend-hybrid", "guest-shutdown",
     "guest-fsfreeze-status", "guest-fsfreeze-freeze", "guest-fsfreeze-freeze-list",
-    "guest-fsfreeze-thaw", "guest-fstrim",
+    "guest-fsfreeze-thaw", "guest-fstrim", "guest-get-osinfo",
 ]
 
 
@@ -629,19 +629,16 @@ def s1_boot(s):
     uname_r = vm.ctl.out("uname -r")
     s.check("the guest runs the kernel we built it with", uname_r == s.kernel_version,
             f"uname -r {uname_r!r}")
-    if "guest-get-osinfo" in expected or "guest-get-osinfo" in cmds:
-        osinfo = vm.agent.ok("guest-get-osinfo")
-        uname_v = vm.ctl.out("uname -v")
-        os_id, pretty = (vm.ctl.out('. /etc/os-release; echo "$ID|$PRETTY_NAME"').split("|", 1) + [""])[:2]
-        s.check("guest-get-osinfo names the kernel (uname -r, uname -v, x86_64)",
-                osinfo.get("kernel-release") == uname_r and osinfo.get("kernel-version") == uname_v
-                and osinfo.get("machine") == "x86_64",
-                f"{ {k: osinfo.get(k) for k in ('kernel-release', 'kernel-version', 'machine')} }")
-        s.check("guest-get-osinfo reads the guest's /etc/os-release",
-                osinfo.get("id") == os_id and osinfo.get("pretty-name") == pretty,
-                f"id {osinfo.get('id')!r}, pretty-name {osinfo.get('pretty-name')!r}; os-release {os_id!r}, {pretty!r}")
-    else:
-        print("  note: guest-get-osinfo is neither in the sources nor in guest-info: no osinfo check")
+    osinfo = vm.agent.ok("guest-get-osinfo")
+    uname_v = vm.ctl.out("uname -v")
+    os_id, pretty = (vm.ctl.out('. /etc/os-release; echo "$ID|$PRETTY_NAME"').split("|", 1) + [""])[:2]
+    s.check("guest-get-osinfo names the kernel (uname -r, uname -v, x86_64)",
+            osinfo.get("kernel-release") == uname_r and osinfo.get("kernel-version") == uname_v
+            and osinfo.get("machine") == "x86_64",
+            f"{ {k: osinfo.get(k) for k in ('kernel-release', 'kernel-version', 'machine')} }")
+    s.check("guest-get-osinfo reads the guest's /etc/os-release",
+            osinfo.get("id") == os_id and osinfo.get("pretty-name") == pretty,
+            f"id {osinfo.get('id')!r}, pretty-name {osinfo.get('pretty-name')!r}; os-release {os_id!r}, {pretty!r}")
     rss = vm.ctl.run("grep VmRSS /proc/$(pidof qemu-ga-swift)/status")[1].split()
     if len(rss) >= 2:
         s.metric("agent_rss_kb", int(rss[1]))
