@@ -5,7 +5,7 @@ SWIFT ?= swift
 BUILD_DEPS = libjson-c-dev pkg-config
 TEST_DEPS = $(BUILD_DEPS) qemu-guest-agent socat e2fsprogs xfsprogs util-linux
 
-.PHONY: all build release run test unit-test deps test-deps clean
+.PHONY: all build release run test unit-test vm-test deps test-deps clean
 
 all: build
 
@@ -25,10 +25,17 @@ run: release
 	scripts/run-agent.sh
 
 # Every test: protocol and handler tests, the real binary over unix sockets (and against
-# Debian's qemu-ga as an oracle).
-test: test-deps
+# Debian's qemu-ga as an oracle), then the real-VM suite.
+test: unit-test vm-test
+
+unit-test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+
+# Real-VM end-to-end suite: a QEMU TCG guest running the release agent, driven like libvirt
+# (vm/README.md). Installs its own host packages; logs in .build-vm/e2e/logs/.
+vm-test:
+	SWIFT=$(SWIFT) vm/e2e.sh
 
 clean:
 	rm -rf .build run

@@ -195,6 +195,16 @@ if [ -f "$REPO/hooks/fsfreeze-hook" ]; then
     fi
     log "added /etc/qemu/fsfreeze-hook"
 fi
+# the end-to-end suite's control shell and test hook (inert unless the VM has the
+# org.qemu.e2e.ctl port, or a freeze runs the hook)
+cp "$HERE/guest/e2e-ctl" usr/bin/qga-e2e-ctl
+chmod 755 usr/bin/qga-e2e-ctl
+mkdir -p etc/qemu/fsfreeze-hook.d
+for f in "$HERE"/guest/fsfreeze-hook.d/*; do
+    [ -f "$f" ] || continue
+    cp "$f" "etc/qemu/fsfreeze-hook.d/$(basename "$f")"
+    chmod 755 "etc/qemu/fsfreeze-hook.d/$(basename "$f")"
+done
 echo qga-guest >etc/hostname
 printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >etc/passwd
 printf 'root:x:0:\nnogroup:x:65534:\n' >etc/group

@@ -23,6 +23,12 @@
 #                        once the guest is started. Needs VM_CONSOLE=file.
 #   VM_MEM (512)  VM_SMP (2)  VM_CPU (max)  VM_MACHINE (q35; pc boots slower)
 #   VM_SNAPSHOT=1        -snapshot: the data disk is not modified
+#   VM_DATA_DISK=PATH    boot with this qcow2 data disk instead of OUTDIR/data.qcow2
+#                        (vm/e2e.py gives every VM a fresh copy)
+#   VM_CTLPORT=1         a second virtserialport, org.qemu.e2e.ctl, on the unix
+#                        socket OUTDIR/ctl.sock: the guest's test control shell
+#                        (vm/guest/e2e-ctl), the suite's view of the guest that
+#                        does not go through the agent
 #   VM_QEMU_ARGS         more QEMU arguments (word-split)
 #   VM_APPEND            replaces the default kernel arguments
 #                        ("console=ttyS0 panic=-1 loglevel=4")
@@ -31,8 +37,9 @@ set -eu
 [ $# -ge 1 ] || { echo "usage: $0 OUTDIR [extra kernel args...]" >&2; exit 2; }
 OUTDIR=$(cd "$1" && pwd)
 shift
-for f in vmlinuz initramfs.gz data.qcow2; do
-    [ -f "$OUTDIR/$f" ] || { echo "run-guest: $OUTDIR/$f missing: run vm/build-guest.sh first" >&2; exit 2; }
+DATA_DISK=${VM_DATA_DISK:-$OUTDIR/data.qcow2}
+for f in "$OUTDIR/vmlinuz" "$OUTDIR/initramfs.gz" "$DATA_DISK"; do
+    [ -f "$f" ] || { echo "run-guest: $f missing: run vm/build-guest.sh first" >&2; exit 2; }
 done
 
 # AF_UNIX paths are limited to 107 bytes
@@ -52,13 +59,13 @@ if [ -f "$OUTDIR/qemu.pid" ]; then
         exit 1
     fi
 fi
-rm -f "$OUTDIR/qemu.pid" "$OUTDIR/qga.sock" "$OUTDIR/qmp.sock"
+rm -f "$OUTDIR/qemu.pid" "$OUTDIR/qga.sock" "$OUTDIR/qmp.sock" "$OUTDIR/ctl.sock"
 : >"$OUTDIR/console.log"
 
 set -- -accel tcg -machine "${VM_MACHINE:-q35}" -cpu "${VM_CPU:-max}" -m "${VM_MEM:-512}" -smp "${VM_SMP:-2}" \
     -name qga-test-guest -pidfile "$OUTDIR/qemu.pid" \
     -kernel "$OUTDIR/vmlinuz" -initrd "$OUTDIR/initramfs.gz" -append "$APPEND" \
-    -drive "file=$OUTDIR/data.qcow2,if=none,id=data0,format=qcow2" \
+    -drive "file=$DATA_DISK,if=none,id=data0,format=qcow2" \
     -device virtio-blk-pci,drive=data0 \
     -device virtio-serial-pci,id=vser0 \
     -chardev "socket,id=qga0,path=$OUTDIR/qga.sock,server=on,wait=off" \
@@ -67,6 +74,10 @@ set -- -accel tcg -machine "${VM_MACHINE:-q35}" -cpu "${VM_CPU:-max}" -m "${VM_M
     -mon chardev=qmp0,mode=control \
     -nic none -vga none
 
+if [ "${VM_CTLPORT:-0}" = 1 ]; then
+    set -- "$@" -chardev "socket,id=ctl0,path=$OUTDIR/ctl.sock,server=on,wait=off" \
+        -device virtserialport,bus=vser0.0,chardev=ctl0,name=org.qemu.e2e.ctl
+fi
 [ "${VM_REBOOT:-0}" = 1 ] || set -- "$@" -no-reboot
 [ "${VM_SNAPSHOT:-0}" = 1 ] && set -- "$@" -snapshot
 

@@ -9,6 +9,8 @@ scripts, and by hand:
     vm/vmctl.py send OUTDIR LINE [TIMEOUT]      # send a line on qga.sock and
                                                 # print the reply lines
     vm/vmctl.py qmp OUTDIR COMMAND [JSON-ARGS]  # one QMP command
+    vm/vmctl.py ctl OUTDIR 'SHELL COMMAND'      # run it in the guest through the
+                                                # e2e control port (VM_CTLPORT=1)
     vm/vmctl.py stop OUTDIR                     # QMP quit, then kill by pid
 
 Everything has a timeout; stop() only ever kills the pid in OUTDIR/qemu.pid
@@ -39,15 +41,26 @@ def _is_our_qemu(pid, outdir):
     return "qemu-system" in cmd and os.path.join(outdir, "qmp.sock") in cmd
 
 
+def _die_with_parent():
+    """In the child before exec: SIGKILL when the parent dies (survives run-guest.sh's exec)."""
+    import ctypes
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 class Guest:
     """One QEMU guest. Use as a context manager so QEMU is always stopped."""
 
-    def __init__(self, outdir, kernel_args=(), env=None, boot_timeout=120):
+    def __init__(self, outdir, kernel_args=(), env=None, boot_timeout=120, stdout=None,
+                 die_with_parent=False):
         self.outdir = os.path.abspath(outdir)
         self.kernel_args = list(kernel_args)
         self.env = dict(os.environ, **(env or {}))
         self.env.setdefault("VM_CONSOLE", "file")
         self.boot_timeout = boot_timeout
+        self.stdout = stdout  # QEMU's stdout/stderr (a file object), default: inherited
+        # QEMU gets SIGKILL if this process dies without stopping it (prctl PDEATHSIG)
+        self.die_with_parent = die_with_parent
         self.proc = None
         self.pid = None
         self.t_start = None
@@ -60,7 +73,9 @@ class Guest:
         self.t_start = time.monotonic()
         self.proc = subprocess.Popen(
             [os.path.join(HERE, "run-guest.sh"), self.outdir] + self.kernel_args,
-            env=self.env, stdin=subprocess.DEVNULL)
+            env=self.env, stdin=subprocess.DEVNULL, stdout=self.stdout,
+            stderr=subprocess.STDOUT if self.stdout is not None else None,
+            preexec_fn=_die_with_parent if self.die_with_parent else None)
         # run-guest.sh execs QEMU: Popen.pid is QEMU's pid.
         self.pid = self.proc.pid
         deadline = time.monotonic() + 30
@@ -261,6 +276,18 @@ def _cli(argv):
             sys.stdout.write(line.decode(errors="replace"))
             line = c.readline(0.5)
         return 0
+    if cmd == "ctl":
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(os.path.join(g.outdir, "ctl.sock"))
+        s.settimeout(float(argv[4]) if len(argv) > 4 else 130)
+        s.sendall(f"1 {argv[3]}\n".encode())
+        f = s.makefile("rb")
+        for line in f:
+            text = line.decode(errors="replace")
+            if text.startswith("@@END 1 "):
+                return int(text.split()[2])
+            sys.stdout.write(text)
+        return 1
     if cmd == "qmp":
         args = json.loads(argv[4]) if len(argv) > 4 else None
         print(json.dumps(g.qmp(argv[3], args)))

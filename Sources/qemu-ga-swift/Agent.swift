@@ -124,7 +124,10 @@ final class Agent {
             FSFreeze.thawForShutdown(context: context)
             return true
         }
-        logger.debug("guest agent started on \(configuration.method.rawValue) \(configuration.effectivePath ?? "")")
+        // The path really opened: without udev the virtio port is found in sysfs.
+        let openedPath: String
+        if case .device(let port) = endpoint { openedPath = port.path } else { openedPath = configuration.effectivePath ?? "" }
+        logger.debug("guest agent started on \(configuration.method.rawValue) \(openedPath)")
         var status: Int32 = 0
         do {
             try server.run()

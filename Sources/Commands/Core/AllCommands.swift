@@ -32,6 +32,19 @@ extension CommandRegistry {
         registry.register(GuestSSHAddAuthorizedKeys.self)
         registry.register(GuestSSHRemoveAuthorizedKeys.self)
         registry.register(GuestSetUserPassword.self)
+        registry.register(GuestGetOSInfo.self)
+        registry.register(GuestGetHostName.self)
+        registry.register(GuestGetTime.self)
+        registry.register(GuestSetTime.self)
+        registry.register(GuestGetTimezone.self)
+        registry.register(GuestGetLoad.self)
+        registry.register(GuestGetUsers.self)
+        registry.register(GuestGetCPUStats.self)
+        registry.register(GuestGetDiskStats.self)
+        registry.register(GuestNetworkGetInterfaces.self)
+        registry.register(GuestNetworkGetRoute.self)
+        registry.register(GuestGetFSInfo.self)
+        registry.register(GuestGetDisks.self)
         return registry
     }
 }
