@@ -11,7 +11,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // json-c, through pkg-config; the shim keeps the include path in one place.
@@ -59,6 +59,12 @@ let package = Package(
             name: "qga-bench",
             dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        // Not shipped: measures freeze+thaw of loop-mounted filesystems (run as root).
+        .executableTarget(
+            name: "fsfreeze-bench",
+            dependencies: ["Commands", "FreezeHooks", "ProcessRunner", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/FSFreezeBench"
+        ),
         .testTarget(name: "QGAProtocolTests", dependencies: ["QGAProtocol"]),
         .testTarget(name: "ChannelTests", dependencies: ["Channel", "Commands", "QGAProtocol"]),
         .testTarget(
@@ -67,5 +73,6 @@ let package = Package(
         ),
         .testTarget(name: "AgentTests", dependencies: ["QGAProtocol"]),
         .testTarget(name: "ProcessRunnerTests", dependencies: ["ProcessRunner"]),
+        .testTarget(name: "FreezeHooksTests", dependencies: ["FreezeHooks", "ProcessRunner"]),
     ]
 )

@@ -256,6 +256,12 @@ public final class ChannelServer {
                 ]
                 _ = poll(&fds, 2, -1)
                 if fds[1].revents != 0 { handleSignals() }
+                if fds[0].revents & Int16(POLLOUT) == 0 && fds[0].revents & Int16(POLLHUP | POLLERR) != 0 {
+                    // A virtio host that detached reports POLLHUP and never POLLOUT: waiting
+                    // for it would spin. Drop these replies; a new host syncs first anyway.
+                    log("write: peer hung up; \(output.count - offset) bytes dropped")
+                    return
+                }
             default:
                 // The reader went away (EPIPE, ECONNRESET; ENODEV when a virtio host detached):
                 // these replies have nobody to go to.

@@ -68,6 +68,13 @@ public struct ListeningSocket {
         return ListeningSocket(fd: fd, path: nil)
     }
 
+    /// A listening socket handed over by systemd socket activation (`LISTEN_FDS`); the socket
+    /// file belongs to systemd, so closing does not unlink anything.
+    public static func inherited(fd: Int32) -> ListeningSocket {
+        Sys.setCloseOnExec(fd)
+        return ListeningSocket(fd: fd, path: nil)
+    }
+
     /// The next client, non-blocking and close-on-exec; nil if none is waiting.
     func accept() -> Int32? {
         while true {

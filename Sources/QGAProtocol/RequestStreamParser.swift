@@ -66,6 +66,13 @@ public final class RequestStreamParser {
     private var parsed: OpaquePointer?
     private var saturatedIntegers: [(text: String, exact: Bool)] = []
     private var integerText: [UInt8] = []
+    // \uXXXX escapes: the value being read and a high surrogate waiting for its pair.
+    private var unicodeValue: UInt32 = 0
+    private var pendingHighSurrogate: UInt32?
+    // Duplicate keys: json-c keeps the last one silently, QEMU rejects them. Count keys per
+    // object in document order and compare with what json-c built.
+    private var objectKeyCounts: [Int] = []
+    private var containerStack: [Int] = []
 
     public init(limits: ParserLimits = ParserLimits()) {
         self.limits = limits
@@ -135,6 +142,14 @@ public final class RequestStreamParser {
                     }
                     depth += 1
                     lastStructural = byte
+                    if !draining {
+                        if byte == UInt8(ascii: "{") {
+                            containerStack.append(objectKeyCounts.count)
+                            objectKeyCounts.append(0)
+                        } else {
+                            containerStack.append(-1)
+                        }
+                    }
                     if !countToken(bytes: 1, emit) { feedStart = nil; break }
                     if depth > limits.maxDepth && !draining {
                         limitError("JSON nesting depth limit exceeded", emit)
@@ -148,6 +163,7 @@ public final class RequestStreamParser {
                     if lastStructural == UInt8(ascii: ",") { recordFailure("expecting value", at: messagePosition) }
                     _ = countToken(bytes: 1, emit)
                     depth -= 1
+                    if !draining { _ = containerStack.popLast() }
                     lastStructural = byte
                     if depth == 0 {
                         if draining {
@@ -189,6 +205,7 @@ public final class RequestStreamParser {
 
             case .string:
                 appendToken(byte)
+                if byte != UInt8(ascii: "\\") { checkUnpairedSurrogate() }
                 if byte == quote {
                     lex = .start
                     if !endToken(emit) { feedStart = nil }
@@ -224,10 +241,18 @@ public final class RequestStreamParser {
                 case UInt8(ascii: "u"):
                     lex = .stringUnicode
                     unicodeDigitsLeft = 4
+                    unicodeValue = 0
                 default:
-                    strayError(emit)
-                    feedStart = nil
+                    if byte < 0x20 {
+                        strayError(emit)
+                        feedStart = nil
+                    } else {
+                        // QEMU's lexer takes any escape; its parser rejects the unknown ones.
+                        lex = .string
+                        if inMessage { recordFailure("invalid escape sequence in string", at: messagePosition) }
+                    }
                 }
+                if byte != UInt8(ascii: "u") && lex == .string { checkUnpairedSurrogate() }
                 index += 1
                 if inMessage { messagePosition += 1 }
 
@@ -235,7 +260,11 @@ public final class RequestStreamParser {
                 appendToken(byte)
                 if isHexDigit(byte) {
                     unicodeDigitsLeft -= 1
-                    if unicodeDigitsLeft == 0 { lex = .string }
+                    unicodeValue = unicodeValue << 4 | hexValue(byte)
+                    if unicodeDigitsLeft == 0 {
+                        lex = .string
+                        unicodeEscapeDone()
+                    }
                 } else {
                     strayError(emit)
                     feedStart = nil
@@ -290,6 +319,33 @@ public final class RequestStreamParser {
 
     // MARK: Tokens
 
+    /// A complete `\\uXXXX`: surrogates must come in high-low pairs (QEMU's rule).
+    private func unicodeEscapeDone() {
+        let value = unicodeValue
+        if (0xD800...0xDBFF).contains(value) {
+            checkUnpairedSurrogate()
+            pendingHighSurrogate = value
+        } else if (0xDC00...0xDFFF).contains(value) {
+            if pendingHighSurrogate == nil { surrogateFailure(value) }
+            pendingHighSurrogate = nil
+        } else {
+            checkUnpairedSurrogate()
+        }
+    }
+
+    private func checkUnpairedSurrogate() {
+        if let high = pendingHighSurrogate {
+            pendingHighSurrogate = nil
+            surrogateFailure(high)
+        }
+    }
+
+    private func surrogateFailure(_ value: UInt32) {
+        guard inMessage else { return }
+        let hex = String(value, radix: 16)
+        recordFailure("\\u\(hex) is not a valid Unicode character", at: messagePosition)
+    }
+
     private func beginToken(_ byte: UInt8) {
         tokenText.removeAll(keepingCapacity: true)
         tokenText.append(byte)
@@ -307,6 +363,11 @@ public final class RequestStreamParser {
             topLevelScalar = false
             emit(.scalar)
             return true
+        }
+        if tokenText.first == quote, lastStructural == UInt8(ascii: "{") || lastStructural == UInt8(ascii: ","),
+            let object = containerStack.last, object >= 0, !draining
+        {
+            objectKeyCounts[object] += 1
         }
         lastStructural = 0
         return countToken(bytes: messagePosition - tokenStart, emit)
@@ -410,6 +471,9 @@ public final class RequestStreamParser {
         messagePosition = 0
         fedToTokener = 0
         saturatedIntegers.removeAll(keepingCapacity: true)
+        objectKeyCounts.removeAll(keepingCapacity: true)
+        containerStack.removeAll(keepingCapacity: true)
+        pendingHighSurrogate = nil
         if let parsed {
             json_object_put(parsed)
             self.parsed = nil
@@ -448,8 +512,12 @@ public final class RequestStreamParser {
             emit(.error("JSON parse error, \(failure)"))
         } else if let parsed {
             var saturated = saturatedIntegers[...]
-            let value = Self.convert(parsed, saturated: &saturated)
-            emit(.value(value))
+            var keyCounts = objectKeyCounts[...]
+            if let value = Self.convert(parsed, saturated: &saturated, keyCounts: &keyCounts) {
+                emit(.value(value))
+            } else {
+                emit(.error("JSON parse error, duplicate key"))
+            }
         } else {
             emit(.error("JSON parse error, premature EOI"))
         }
@@ -491,7 +559,11 @@ public final class RequestStreamParser {
         }
     }
 
-    static func convert(_ object: OpaquePointer?, saturated: inout ArraySlice<(text: String, exact: Bool)>) -> JSONValue {
+    /// Builds the value from json-c's tree; nil when an object lost a duplicate key.
+    static func convert(
+        _ object: OpaquePointer?, saturated: inout ArraySlice<(text: String, exact: Bool)>,
+        keyCounts: inout ArraySlice<Int>
+    ) -> JSONValue? {
         guard let object else { return .null }
         switch json_object_get_type(object) {
         case json_type_null:
@@ -523,16 +595,21 @@ public final class RequestStreamParser {
             var elements: [JSONValue] = []
             elements.reserveCapacity(count)
             for index in 0..<count {
-                elements.append(convert(json_object_array_get_idx(object, index), saturated: &saturated))
+                guard let element = convert(json_object_array_get_idx(object, index), saturated: &saturated, keyCounts: &keyCounts)
+                else { return nil }
+                elements.append(element)
             }
             return .array(elements)
         case json_type_object:
+            let length = Int(json_object_object_length(object))
+            if let expected = keyCounts.popFirst(), expected != length { return nil }
             var members: [JSONMember] = []
-            members.reserveCapacity(Int(json_object_object_length(object)))
+            members.reserveCapacity(length)
             var entry = json_object_get_object(object)?.pointee.head
             while let current = entry {
                 let key = String(cString: current.pointee.k.assumingMemoryBound(to: CChar.self))
-                let value = convert(OpaquePointer(current.pointee.v), saturated: &saturated)
+                guard let value = convert(OpaquePointer(current.pointee.v), saturated: &saturated, keyCounts: &keyCounts)
+                else { return nil }
                 members.append(JSONMember(key, value))
                 entry = current.pointee.next
             }
@@ -557,4 +634,12 @@ public final class RequestStreamParser {
     (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
         || (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "f"))
         || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "F"))
+}
+
+@inline(__always) private func hexValue(_ byte: UInt8) -> UInt32 {
+    switch byte {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): return UInt32(byte - UInt8(ascii: "0"))
+    case UInt8(ascii: "a")...UInt8(ascii: "f"): return UInt32(byte - UInt8(ascii: "a") + 10)
+    default: return UInt32(byte - UInt8(ascii: "A") + 10)
+    }
 }

@@ -5,6 +5,7 @@ import Musl
 #endif
 import Channel
 import Commands
+import FreezeHooks
 import Logging
 import QGAProtocol
 
@@ -18,9 +19,11 @@ final class Agent {
 
     /// Runs until SIGTERM/SIGINT (0) or a fatal channel error (1).
     func run() -> Int32 {
-        guard let logFD = openLog() else { return 1 }
+        // One sink behind every logger: it holds lines in memory while filesystems are frozen.
+        // The log file is opened lazily, so an agent that starts frozen opens it only after thaw.
+        let sink = AgentLogSink(destination: configuration.logfile.map { .file($0) } ?? .standardError)
         let level: Logger.Level = configuration.verbose ? .debug : .error
-        var logger = Logger(label: "qemu-ga-swift") { _ in AgentLogHandler(fd: logFD, logLevel: level) }
+        var logger = Logger(label: "qemu-ga-swift") { AgentLogHandler(label: $0, sink: sink, logLevel: level) }
         logger.logLevel = level
 
         guard LinuxSystem().isDirectory(configuration.statedir) else {
@@ -28,12 +31,23 @@ final class Agent {
             logger.error("failed to load persistent state: '\(configuration.statedir)' is not a directory")
             return 1
         }
+        // A previous agent that died frozen left the state file: then the log file must not be
+        // opened (it may sit on a frozen filesystem) until thaw; otherwise open it now, so an
+        // error reaches the terminal before we detach.
+        let startsFrozen = LinuxSystem().fileExists(configuration.statedir + "/" + FreezeState.stateFileName)
+        if !startsFrozen {
+            do {
+                try sink.open()
+            } catch {
+                printError("\(error.desc)")
+                return 1
+            }
+        }
         if configuration.daemonize {
             do {
-                try Daemon.detach(keeping: logFD)
-                _ = try Daemon.writePidfile(configuration.pidfile)
+                try Daemon.detach(keeping: sink.openDescriptor ?? -1)
             } catch {
-                logger.error("\(error)")
+                printError("\(error)")
                 return 1
             }
         }
@@ -43,16 +57,42 @@ final class Agent {
         do {
             signals = try SignalSource([SIGTERM, SIGINT, SIGHUP, SIGIO])
         } catch {
-            logger.error("\(error)")
+            printError("\(error)")
             return 1
         }
 
         let registry = CommandRegistry.standard()
         registry.blocked = Set(configuration.blockRPCs)
         registry.allowed = configuration.allowRPCs.isEmpty ? nil : Set(configuration.allowRPCs)
+        let freeze = FreezeState(
+            hook: configuration.fsfreezeHook.map { FreezeHook(path: $0, timeout: configuration.fsfreezeHookTimeout) },
+            watchdogTimeout: configuration.fsfreezeTimeout, logSink: sink)
         let context = CommandContext(
             system: LinuxSystem(), paths: SystemPaths.fromEnvironment { Environment.get($0) },
-            registry: registry, logger: logger, stateDirectory: configuration.statedir)
+            registry: registry, logger: logger, stateDirectory: configuration.statedir, freeze: freeze)
+
+        // qemu-ga's check_is_frozen: start frozen, with its warning (held until thaw).
+        FSFreeze.startupCheck(context: context)
+        if configuration.daemonize {
+            let pidfile = configuration.pidfile
+            if freeze.isFrozen {
+                // Deferred until thaw, as qemu-ga defers its pidfile.
+                freeze.whenThawed {
+                    do {
+                        _ = try Daemon.writePidfile(pidfile)
+                    } catch {
+                        logger.error("\(error)")
+                    }
+                }
+            } else {
+                do {
+                    _ = try Daemon.writePidfile(pidfile)
+                } catch {
+                    logger.error("\(error)")
+                    return 1
+                }
+            }
+        }
         let session = AgentSession(context: context)
         let handler = SessionChannelHandler(session: session)
 
@@ -62,6 +102,7 @@ final class Agent {
         } catch {
             logger.error("\(error)")
             printError("\(error)")
+            FSFreeze.thawForShutdown(context: context)
             return 1
         }
         let server = ChannelServer(endpoint: endpoint, handler: handler, signals: signals)
@@ -70,33 +111,45 @@ final class Agent {
             let open = openDevice
             server.reopenDevice = { () throws(ChannelError) -> DevicePort in try open() }
         }
+        // The freeze watchdog: the loop sleeps until its deadline (same monotonic clock).
+        server.deadline = { freeze.watchdogDeadline }
+        server.onDeadline = { FSFreeze.watchdogExpired(context: context) }
         server.onSignal = { signal in
             if signal == SIGHUP { return false }
             logger.debug("received signal \(signal), exiting")
+            // qemu-ga ignores SIGTERM while frozen; we thaw (and run the thaw hook), then exit 0.
+            FSFreeze.thawForShutdown(context: context)
             return true
         }
         logger.debug("guest agent started on \(configuration.method.rawValue) \(configuration.effectivePath ?? "")")
+        var status: Int32 = 0
         do {
             try server.run()
         } catch {
             logger.error("\(error)")
-            return 1
+            status = 1
         }
+        // Never leave filesystems frozen behind us.
+        FSFreeze.thawForShutdown(context: context)
         if case .listening(let socket) = endpoint { socket.close() }
-        return 0
+        return status
     }
 
-    private func openLog() -> Int32? {
-        guard let logfile = configuration.logfile else { return 2 }
-        let fd = open(logfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o640)
-        if fd < 0 {
-            printError("unable to open specified log file '\(logfile)': \(String(cString: strerror(errno)))")
-            return nil
-        }
-        return fd
+    /// systemd socket activation, as qemu-ga: exactly one listening socket on fd 3 for us.
+    static func activatedSocket(environment: (String) -> String?) -> Int32? {
+        guard environment("LISTEN_FDS") == "1", let pid = environment("LISTEN_PID").flatMap({ Int32($0) }),
+            pid == getpid()
+        else { return nil }
+        var listening: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        guard getsockopt(3, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) == 0, listening != 0 else { return nil }
+        return 3
     }
 
     private func openEndpoint() throws(ChannelError) -> ChannelServer.Endpoint {
+        if let fd = Agent.activatedSocket(environment: { Environment.get($0) }) {
+            return .listening(ListeningSocket.inherited(fd: fd))
+        }
         switch configuration.method {
         case .unixListen:
             return .listening(try ListeningSocket.unix(path: configuration.effectivePath ?? ""))

@@ -95,7 +95,7 @@ struct Configuration: Equatable {
             throw ConfigurationError(
                 "wrong commandline, using --block-rpcs and --allow-rpcs at the same time is not allowed")
         }
-        if effectivePath == nil {
+        if effectivePath == nil && Environment.get("LISTEN_FDS") == nil {
             throw ConfigurationError("must specify a path for this channel")
         }
     }

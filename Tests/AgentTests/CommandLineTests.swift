@@ -112,3 +112,38 @@ struct CommandLineTests {
         #expect(!FileManager.default.fileExists(atPath: dir.file("sock2")))
     }
 }
+
+@Suite("systemd socket activation")
+struct SocketActivationTests {
+    @Test func servesTheInheritedListeningSocket() throws {
+        let dir = TempDir()
+        let socketPath = dir.file("activated.sock")
+        // A tiny systemd: bind and listen, put the socket on fd 3, set LISTEN_* and exec the agent.
+        let launcher = """
+            import os, socket, sys
+            s = socket.socket(socket.AF_UNIX)
+            s.bind(sys.argv[1]); s.listen(4)
+            os.dup2(s.fileno(), 3); os.set_inheritable(3, True)
+            os.environ["LISTEN_FDS"] = "1"; os.environ["LISTEN_PID"] = str(os.getpid())
+            os.execv(sys.argv[2], [sys.argv[2], "-t", sys.argv[3]])
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = ["-c", launcher, socketPath, agentBinary, dir.path]
+        var env = ProcessInfo.processInfo.environment
+        env["QGA_CONF"] = "/dev/null"
+        process.environment = env
+        try process.run()
+        defer {
+            kill(process.processIdentifier, SIGTERM)
+            process.waitUntilExit()
+        }
+        var client: AgentClient?
+        for _ in 0..<200 where client == nil {
+            client = try? AgentClient(path: socketPath)
+            if client == nil { usleep(20_000) }
+        }
+        let reply = try #require(client).call(#"{"execute":"guest-ping","id":"activated"}"#)
+        #expect(reply["id"] as? String == "activated")
+    }
+}

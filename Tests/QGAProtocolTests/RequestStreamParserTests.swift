@@ -102,6 +102,22 @@ let parserCases: [ParserCase] = [
             ])
         ]),
     ParserCase(
+        name: "unknown escape",
+        input: bytes(#"{"a":"\x"}"#),
+        expected: [.error("JSON parse error, invalid escape sequence in string")]),
+    ParserCase(
+        name: "lone surrogate",
+        input: bytes(#"{"a":"\ud800"}"#),
+        expected: [.error("JSON parse error, \\ud800 is not a valid Unicode character")]),
+    ParserCase(
+        name: "duplicate key",
+        input: bytes(#"{"a":{"b":1,"b":2}}{"execute":"guest-ping"}"#),
+        expected: [.error("JSON parse error, duplicate key"), .value(ping)]),
+    ParserCase(
+        name: "same key in sibling objects is fine",
+        input: bytes(#"{"a":{"b":1},"c":[{"b":2},{"b":3}]}"#),
+        expected: [.value(["a": ["b": 1], "c": [["b": 2], ["b": 3]]])]),
+    ParserCase(
         name: "unicode escapes",
         input: bytes(#"{"a":"\u00e9\ud83d\ude00"}"#),
         expected: [.value(["a": "é😀"])]),

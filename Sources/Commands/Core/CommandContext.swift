@@ -37,11 +37,13 @@ public final class CommandContext {
     public let stateDirectory: String
     /// The version `guest-info` reports.
     public let version: String
+    /// Frozen state and the fsfreeze settings (hook, watchdog, log sink).
+    public let freeze: FreezeState
 
     public init(
         system: any GuestSystem, paths: SystemPaths = SystemPaths(), registry: CommandRegistry,
         logger: Logger = Logger(label: "qemu-ga-swift"), stateDirectory: String = "/var/run",
-        version: String = AgentVersion.compatible
+        version: String = AgentVersion.compatible, freeze: FreezeState = FreezeState()
     ) {
         self.system = system
         self.paths = paths
@@ -49,6 +51,7 @@ public final class CommandContext {
         self.logger = logger
         self.stateDirectory = stateDirectory
         self.version = version
+        self.freeze = freeze
     }
 }
 

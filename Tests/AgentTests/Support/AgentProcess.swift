@@ -81,7 +81,9 @@ final class AgentProcess {
     @discardableResult
     func terminate() -> Int32? {
         guard process.isRunning else { return process.terminationStatus }
-        kill(process.processIdentifier, SIGTERM)
+        // qemu-ga 7.2 can deadlock on SIGTERM (protocol.md §7): stop the oracle with SIGKILL.
+        let isOracle = process.executableURL?.lastPathComponent == "qemu-ga"
+        kill(process.processIdentifier, isOracle ? SIGKILL : SIGTERM)
         let deadline = Date().addingTimeInterval(10)
         while process.isRunning && Date() < deadline { usleep(10_000) }
         if process.isRunning {
@@ -106,6 +108,7 @@ final class AgentClient {
     private var pending: [UInt8] = []
 
     init(path: String) throws {
+        signal(SIGPIPE, SIG_IGN)  // an agent that went away must fail a test, not kill the runner
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)

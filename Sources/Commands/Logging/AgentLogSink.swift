@@ -1,0 +1,204 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import Logging
+import QGAProtocol
+import Synchronization
+
+/// Where the agent's log lines go, and the one place that knows not to write while filesystems
+/// are frozen.
+///
+/// Lines read `<epoch>.<usec>: <level>: <message>` (qemu-ga's format, microseconds padded to 6
+/// digits). While ``hold()`` is in force nothing is written to a file: lines wait in a bounded
+/// in-memory buffer (the oldest are dropped and counted) until ``release()``. A stderr that is
+/// a pipe, socket or terminal (journald, a console) is written through, because such writes
+/// never touch a filesystem; a stderr redirected to a regular file is held like a log file.
+/// With a log file, held warnings and errors are also echoed to such a stderr at once, so a
+/// watchdog thaw or a start in frozen state is visible before the file can be written.
+public final class AgentLogSink: Sendable {
+    /// Where lines go.
+    public enum Destination: Sendable, Equatable {
+        case standardError
+        /// `-l/--logfile`: opened in append mode on the first write that is not held, so an agent
+        /// that starts frozen opens it only after thaw (qemu-ga's deferred log file).
+        case file(String)
+    }
+
+    /// Lines kept while held (VMware keeps 4096 too).
+    public static let defaultBufferLimit = 4096
+
+    public let destination: Destination
+    public let bufferLimit: Int
+    private let clock: @Sendable () -> (seconds: Int, microseconds: Int)
+    private let state = Mutex(State())
+
+    private struct State: ~Copyable {
+        var fd: Int32 = -1
+        var holding = false
+        var passThrough = false
+        var echoWarnings = false
+        var buffer: [String] = []
+        var head = 0
+        var dropped = 0
+    }
+
+    /// - Parameters:
+    ///   - bufferLimit: lines kept while held; older ones are dropped and counted.
+    ///   - clock: wall-clock time for the timestamps (a seam for tests).
+    public init(
+        destination: Destination = .standardError, bufferLimit: Int = AgentLogSink.defaultBufferLimit,
+        clock: @escaping @Sendable () -> (seconds: Int, microseconds: Int) = AgentLogSink.realTime
+    ) {
+        self.destination = destination
+        self.bufferLimit = max(1, bufferLimit)
+        self.clock = clock
+    }
+
+    deinit {
+        state.withLock { if $0.fd > 2 { close($0.fd) } }
+    }
+
+    /// Opens the log file now (main calls this at startup when not frozen, to fail early as
+    /// qemu-ga does: `unable to open specified log file: <strerror>`).
+    public func open() throws(QGAError) {
+        let errno: Int32? = state.withLock { state in
+            if state.fd >= 0 { return nil }
+            return openDestination(&state)
+        }
+        if let errno { throw QGAError.system("unable to open specified log file", errno: errno) }
+    }
+
+    /// Writes one formatted line now, or keeps it while held.
+    public func write(level: Logger.Level, _ message: String) {
+        let now = clock()
+        let line = "\(now.seconds).\(pad6(now.microseconds)): \(Self.levelName(level)): \(message)\n"
+        state.withLock { state in
+            if state.holding && !state.passThrough {
+                keep(line, &state)
+                if state.echoWarnings && level >= .warning { writeAll(2, line) }
+            } else {
+                emit(line, &state)
+            }
+        }
+    }
+
+    /// Stops writing to files (filesystems are about to be frozen).
+    public func hold() {
+        state.withLock { state in
+            guard !state.holding else { return }
+            state.holding = true
+            let stderrIsSafe = !isRegularFile(2)
+            state.passThrough = destination == .standardError && stderrIsSafe
+            state.echoWarnings = destination != .standardError && stderrIsSafe
+        }
+    }
+
+    /// Writes out what was kept (preceded by a count of dropped lines) and writes directly again.
+    public func release() {
+        let now = clock()
+        state.withLock { state in
+            guard state.holding else { return }
+            state.holding = false
+            if state.dropped > 0 {
+                emit("\(now.seconds).\(pad6(now.microseconds)): warning: \(state.dropped) log lines were dropped while filesystems were frozen\n", &state)
+            }
+            let lines = state.buffer[state.head...] + state.buffer[..<state.head]
+            for line in lines { emit(line, &state) }
+            state.buffer = []
+            state.head = 0
+            state.dropped = 0
+        }
+    }
+
+    /// The descriptor lines are written to, once opened (main keeps it across daemonizing).
+    public var openDescriptor: Int32? { state.withLock { $0.fd >= 0 ? $0.fd : nil } }
+
+    /// True between ``hold()`` and ``release()``.
+    public var isHolding: Bool { state.withLock { $0.holding } }
+    /// Lines waiting for ``release()``.
+    public var heldLineCount: Int { state.withLock { $0.buffer.count } }
+    /// Lines dropped because the buffer was full.
+    public var droppedLineCount: Int { state.withLock { $0.dropped } }
+
+    /// qemu-ga's level words (GLib's levels; swift-log's `notice` is GLib's `message`).
+    public static func levelName(_ level: Logger.Level) -> String {
+        switch level {
+        case .trace, .debug: return "debug"
+        case .info: return "info"
+        case .notice: return "message"
+        case .warning: return "warning"
+        case .error: return "error"
+        case .critical: return "critical"
+        }
+    }
+
+    /// `CLOCK_REALTIME` as seconds and microseconds.
+    @Sendable public static func realTime() -> (seconds: Int, microseconds: Int) {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return (Int(now.tv_sec), Int(now.tv_nsec) / 1000)
+    }
+
+    // MARK: - Under the lock
+
+    private func keep(_ line: String, _ state: inout State) {
+        if state.buffer.count < bufferLimit {
+            state.buffer.append(line)
+        } else {
+            // A ring: overwrite the oldest line.
+            state.buffer[state.head] = line
+            state.head = (state.head + 1) % bufferLimit
+            state.dropped += 1
+        }
+    }
+
+    private func emit(_ line: String, _ state: inout State) {
+        if state.fd < 0, openDestination(&state) != nil {
+            // qemu-ga falls back to stderr when the deferred log file cannot be opened.
+            state.fd = 2
+        }
+        writeAll(state.fd, line)
+    }
+
+    /// Returns the errno on failure.
+    private func openDestination(_ state: inout State) -> Int32? {
+        switch destination {
+        case .standardError:
+            state.fd = 2
+            return nil
+        case .file(let path):
+            let fd = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
+            if fd < 0 { return errno }
+            state.fd = fd
+            return nil
+        }
+    }
+}
+
+private func pad6(_ value: Int) -> String {
+    let digits = String(value)
+    return String(repeating: "0", count: max(0, 6 - digits.count)) + digits
+}
+
+private func writeAll(_ fd: Int32, _ line: String) {
+    let bytes = Array(line.utf8)
+    bytes.withUnsafeBytes { buffer in
+        guard let base = buffer.baseAddress else { return }
+        var offset = 0
+        while offset < buffer.count {
+            let n = write(fd, base + offset, buffer.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                return  // nowhere left to report a failing log write
+            }
+            offset += n
+        }
+    }
+}
+
+private func isRegularFile(_ fd: Int32) -> Bool {
+    var info = stat()
+    return fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+}

@@ -1,0 +1,72 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import ProcessRunner
+import QGAProtocol
+
+/// `guest-shutdown`: powers the guest off, halts it or reboots it (`virsh shutdown
+/// --mode=agent`, `virsh reboot --mode=agent`).
+///
+/// Filesystems are synced first; then `/sbin/poweroff|halt|reboot` runs when it is
+/// executable, else `/sbin/shutdown -h -P|-H|-r +0 "hypervisor initiated shutdown"`.
+/// No reply on success; an error reply with the child's status or output on failure.
+public enum GuestShutdown: GuestCommand {
+    public static let name = "guest-shutdown"
+    public static let successResponse = false
+
+    /// The init system's tools return as soon as the shutdown is scheduled; a hung one must
+    /// not wedge the agent.
+    static let timeout: Double = 60
+
+    public struct Arguments: Decodable {
+        /// `powerdown` (the default), `halt` or `reboot`; a plain string in qemu-ga's schema,
+        /// so a bad value gets the command's own error, not a parameter error.
+        public var mode: String?
+    }
+
+    public static func run(_ arguments: Arguments, context: CommandContext) throws -> EmptyResult {
+        let invocation = try invocation(mode: arguments.mode, system: context.system)
+        context.logger.info("guest-shutdown called, mode: \(arguments.mode ?? "powerdown")")
+        context.system.syncFilesystems()
+        let outcome = context.system.run(invocation)
+        let output = outcome.outputText.trimmingWhitespace()
+        switch outcome.termination {
+        case .exited(0):
+            return EmptyResult()
+        case .exited(let status):
+            throw QGAError("child process has failed to shutdown: \(output.isEmpty ? "exit status \(status)" : output)")
+        case .signaled:
+            throw QGAError("child process has terminated abnormally\(output.isEmpty ? "" : ": \(output)")")
+        case .timedOut:
+            let detail = output.isEmpty ? "" : ": \(output)"
+            throw QGAError(
+                "child process has failed to shutdown: no exit within \(Int(timeout)) seconds\(detail)")
+        case .failedToStart(let code):
+            // What qemu-ga's forked child prints when execvp fails.
+            throw QGAError(
+                "child process has failed to shutdown: failed to exec '\(invocation.executable)': "
+                    + QGAError.errorText(code), errno: code)
+        }
+    }
+
+    /// The program to run for `mode`, or qemu-ga's error for an unknown mode.
+    static func invocation(mode: String?, system: any GuestSystem) throws(QGAError) -> ProcessInvocation {
+        let program: String
+        let flag: String
+        switch mode ?? "powerdown" {
+        case "powerdown": (program, flag) = ("/sbin/poweroff", "-P")
+        case "halt": (program, flag) = ("/sbin/halt", "-H")
+        case "reboot": (program, flag) = ("/sbin/reboot", "-r")
+        default:
+            // qemu-ga's text, without its closing parenthesis.
+            throw QGAError("mode is invalid (valid values are: halt|powerdown|reboot")
+        }
+        if system.isExecutable(program) {
+            return ProcessInvocation(program, [], timeout: timeout)
+        }
+        return ProcessInvocation(
+            "/sbin/shutdown", ["-h", flag, "+0", "hypervisor initiated shutdown"], timeout: timeout)
+    }
+}

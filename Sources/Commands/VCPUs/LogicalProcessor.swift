@@ -1,0 +1,100 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import QGAProtocol
+
+/// One vCPU as qemu-ga describes it (`GuestLogicalProcessor`): returned by `guest-get-vcpus`,
+/// taken by `guest-set-vcpus` (where `can-offline` is accepted and ignored).
+public struct GuestLogicalProcessor: Codable, Sendable, Equatable {
+    public var logicalID: Int64
+    public var online: Bool
+    public var canOffline: Bool?
+
+    public init(logicalID: Int64, online: Bool, canOffline: Bool? = nil) {
+        self.logicalID = logicalID
+        self.online = online
+        self.canOffline = canOffline
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case logicalID = "logical-id"
+        case online
+        case canOffline = "can-offline"
+    }
+}
+
+/// The sysfs side of vCPU hot-(un)plug: `<sysfs>/devices/system/cpu/cpuN/online`
+/// (qemu-ga's `transfer_vcpu`).
+enum CPUSysfs {
+    /// `<sysfs>/devices/system/cpu`, the directory listed by `guest-get-vcpus`.
+    static func root(_ paths: SystemPaths) -> String { paths.sys("devices/system/cpu") }
+
+    /// `<sysfs>/devices/system/cpu/cpuN/`, spelled with qemu-ga's trailing slash because the
+    /// path shows up verbatim in its error texts.
+    static func directory(_ id: Int64, _ paths: SystemPaths) -> String {
+        paths.sys("devices/system/cpu/cpu\(id)/")
+    }
+
+    /// The N of a `cpuN` entry; nil for `cpufreq`, `cpuidle`, `online` and the like.
+    static func logicalID(ofEntry name: String) -> Int64? {
+        guard name.hasPrefix("cpu") else { return nil }
+        let digits = name.dropFirst(3)
+        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        return Int64(digits)
+    }
+
+    /// Fails like qemu-ga's `open(dir, O_DIRECTORY)`: `open("<dir>"): <strerror>`.
+    static func requireDirectory(_ directory: String, _ system: any GuestSystem) throws(QGAError) {
+        if system.isDirectory(directory) { return }
+        // Listing it reproduces the exact errno (ENOENT, ENOTDIR, EACCES) in the error text.
+        _ = try system.listDirectory(directory)
+    }
+
+    /// Whether the CPU is online; nil when it has no `online` file (it cannot be offlined,
+    /// as cpu0 on x86).
+    static func readOnline(_ directory: String, _ system: any GuestSystem) throws(QGAError) -> Bool? {
+        let file = directory + "/online"
+        let bytes: [UInt8]
+        do {
+            bytes = try system.readFile(file, maxBytes: 16)
+        } catch {
+            if error.errno == ENOENT { return nil }
+            throw error
+        }
+        guard let first = bytes.first else { throw QGAError("pread(\"\(file)\"): unexpected EOF") }
+        // qemu-ga reads one byte: anything but '0' is online.
+        return first != UInt8(ascii: "0")
+    }
+
+    /// The state of vCPU `id`.
+    static func read(_ id: Int64, _ context: CommandContext) throws(QGAError) -> GuestLogicalProcessor {
+        let directory = directory(id, context.paths)
+        try requireDirectory(directory, context.system)
+        guard let online = try readOnline(directory, context.system) else {
+            return GuestLogicalProcessor(logicalID: id, online: true, canOffline: false)
+        }
+        return GuestLogicalProcessor(logicalID: id, online: online, canOffline: true)
+    }
+
+    /// Brings vCPU `id` online or offline; writes only when the state changes.
+    static func set(_ id: Int64, online: Bool, _ context: CommandContext) throws(QGAError) {
+        let directory = directory(id, context.paths)
+        try requireDirectory(directory, context.system)
+        guard let current = try readOnline(directory, context.system) else {
+            // No `online` file: re-onlining is a no-op success, offlining is impossible.
+            if online { return }
+            throw QGAError("logical processor #\(id) can't be offlined")
+        }
+        guard current != online else { return }
+        let file = directory + "/online"
+        do {
+            try context.system.writeFile(file, [online ? UInt8(ascii: "1") : UInt8(ascii: "0")])
+        } catch {
+            // The kernel refuses in write(2) (EBUSY, EINVAL, EPERM); qemu-ga names it pwrite.
+            guard let code = error.errno else { throw error }
+            throw QGAError.system("pwrite(\"\(file)\")", errno: code)
+        }
+    }
+}

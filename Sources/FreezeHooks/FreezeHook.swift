@@ -1,0 +1,163 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import ProcessRunner
+
+/// The hook's only argument.
+public enum FreezeHookAction: String, Sendable, Equatable {
+    case freeze
+    case thaw
+}
+
+/// The configured fsfreeze hook: `-F[PATH]` / config `fsfreeze-hook`, with its per-run timeout
+/// (`--fsfreeze-hook-timeout` / config `fsfreeze-hook-timeout`).
+public struct FreezeHook: Sendable, Equatable {
+    /// What a bare `-F` means (qemu-ga's `QGA_FSFREEZE_HOOK_DEFAULT`).
+    public static let defaultPath = "/etc/qemu/fsfreeze-hook"
+    /// Seconds a single run may take before its process group is killed.
+    public static let defaultTimeout: Double = 60
+
+    public var path: String
+    /// Seconds per run; `nil` waits for ever (qemu-ga's behaviour; `0` on the command line).
+    public var timeout: Double?
+    /// The hook's environment; `nil` inherits the agent's, as qemu-ga does.
+    public var environment: [String]?
+
+    /// - Parameter timeout: seconds per run; `nil` or `0` means no limit.
+    public init(path: String = FreezeHook.defaultPath, timeout: Double? = FreezeHook.defaultTimeout, environment: [String]? = nil) {
+        self.path = path
+        self.timeout = timeout.flatMap { $0 > 0 ? $0 : nil }
+        self.environment = environment
+    }
+
+    /// The run for `action`, as a value (nothing is started).
+    public func invocation(_ action: FreezeHookAction) -> FreezeHookInvocation {
+        FreezeHookInvocation(hook: path, action: action, timeout: timeout, environment: environment)
+    }
+}
+
+/// One run of the hook, as data: tests assert on it before (or instead of) running it.
+public struct FreezeHookInvocation: Sendable, Equatable, CustomStringConvertible {
+    public var hook: String
+    public var action: FreezeHookAction
+    public var timeout: Double?
+    public var environment: [String]?
+
+    public init(hook: String, action: FreezeHookAction, timeout: Double?, environment: [String]?) {
+        self.hook = hook
+        self.action = action
+        self.timeout = timeout
+        self.environment = environment
+    }
+
+    /// argv `{hook, action}`, stdin `/dev/null`, its own session (so a timeout kills everything
+    /// it started), stdout and stderr captured together.
+    public var process: ProcessInvocation {
+        ProcessInvocation(hook, [action.rawValue], environment: environment, input: .null, timeout: timeout, newSession: true)
+    }
+
+    public var description: String { "\(hook) \(action.rawValue)" }
+}
+
+/// A hook run that succeeded: what it printed, for the agent log.
+public struct FreezeHookReport: Sendable, Equatable {
+    public var invocation: FreezeHookInvocation
+    public var output: String
+}
+
+/// A hook run that failed, with qemu-ga's text in ``message``.
+public struct FreezeHookError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Reason: Sendable, Equatable {
+        /// `access(X_OK)` failed with this errno; nothing was started.
+        case notAccessible(errno: Int32)
+        /// The hook could not be executed (`posix_spawn` failed with this errno).
+        case execFailed(errno: Int32)
+        /// It exited with a non-zero status.
+        case failed(status: Int32)
+        /// A signal ended it.
+        case terminated(signal: Int32)
+        /// It outlived its timeout; its whole process group was killed.
+        case timedOut(seconds: Double)
+    }
+
+    public var invocation: FreezeHookInvocation
+    public var reason: Reason
+    /// Whatever the hook printed (stdout and stderr interleaved).
+    public var output: String
+
+    /// The error text a host sees, as current upstream qemu-ga words it.
+    public var message: String {
+        let hook = invocation.hook
+        switch reason {
+        case .notAccessible(let errno):
+            return "can't access fsfreeze hook '\(hook)': \(errorText(errno))"
+        case .execFailed(let errno):
+            // qemu-ga's child reports a failed execvp with perror() into the captured output
+            // and exits 1; the parent then wraps that output.
+            return "child process has failed to execute fsfreeze hook: failed to exec '\(hook)': \(errorText(errno))\n"
+        case .failed(let status):
+            if output.isEmpty { return "child process has failed to execute fsfreeze hook: exit status \(status)" }
+            return "child process has failed to execute fsfreeze hook: \(output)"
+        case .terminated:
+            if output.isEmpty { return "child process has terminated abnormally" }
+            return "child process has terminated abnormally: \(output)"
+        case .timedOut(let seconds):
+            let text = "fsfreeze hook '\(hook)' timed out after \(formatSeconds(seconds)) seconds"
+            return output.isEmpty ? text : "\(text): \(output)"
+        }
+    }
+
+    public var description: String { message }
+}
+
+/// Runs the hook: the access check, then the child through ``ProcessRunner``.
+public enum FreezeHookRunner {
+    /// Runs `invocation` and interprets how it ended.
+    ///
+    /// - Parameters:
+    ///   - accessCheck: errno of `access(path, X_OK)`, or nil when allowed (a seam for tests).
+    ///   - spawn: runs the child (a seam for tests; the default is `ProcessRunner.run`).
+    /// - Throws: ``FreezeHookError`` with qemu-ga's text.
+    public static func run(
+        _ invocation: FreezeHookInvocation,
+        accessCheck: (String) -> Int32? = executableAccessError,
+        spawn: (ProcessInvocation) -> ProcessOutcome = ProcessRunner.run
+    ) throws(FreezeHookError) -> FreezeHookReport {
+        if let errno = accessCheck(invocation.hook) {
+            throw FreezeHookError(invocation: invocation, reason: .notAccessible(errno: errno), output: "")
+        }
+        return try evaluate(invocation, spawn(invocation.process))
+    }
+
+    /// Maps a finished run to success or qemu-ga's error.
+    public static func evaluate(_ invocation: FreezeHookInvocation, _ outcome: ProcessOutcome) throws(FreezeHookError) -> FreezeHookReport {
+        let output = outcome.outputText
+        let reason: FreezeHookError.Reason
+        switch outcome.termination {
+        case .exited(0): return FreezeHookReport(invocation: invocation, output: output)
+        case .exited(let status): reason = .failed(status: status)
+        case .signaled(let signal): reason = .terminated(signal: signal)
+        case .timedOut: reason = .timedOut(seconds: invocation.timeout ?? 0)
+        case .failedToStart(let errno): reason = .execFailed(errno: errno)
+        }
+        throw FreezeHookError(invocation: invocation, reason: reason, output: output)
+    }
+
+    /// `access(path, X_OK)`: nil when allowed, else the errno (qemu-ga checks this first).
+    public static func executableAccessError(_ path: String) -> Int32? {
+        access(path, X_OK) == 0 ? nil : errno
+    }
+}
+
+private func errorText(_ errno: Int32) -> String {
+    guard let text = strerror(errno) else { return "Unknown error \(errno)" }
+    return String(cString: text)
+}
+
+/// `60` rather than `60.0`; fractions as Swift prints them.
+private func formatSeconds(_ seconds: Double) -> String {
+    if seconds == seconds.rounded(), abs(seconds) < 1e15 { return String(Int64(seconds)) }
+    return String(seconds)
+}
