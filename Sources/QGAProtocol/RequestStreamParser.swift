@@ -131,7 +131,7 @@ public final class RequestStreamParser {
                 index += 1
 
             case .start:
-                tokenText.removeAll(keepingCapacity: true)
+                if !tokenText.isEmpty { tokenText.removeAll(keepingCapacity: true) }
                 switch byte {
                 case 0x20, 0x09, 0x0A, 0x0D:
                     break
@@ -204,6 +204,22 @@ public final class RequestStreamParser {
                 if inMessage { messagePosition += 1 }
 
             case .string:
+                // Most string bytes are ordinary: take the whole run at once instead of one
+                // pass of this loop (and its state accesses) per byte.
+                let closing = quote
+                var end = index
+                while end < count {
+                    let next = base[end]
+                    if next < 0x20 || next >= 0xFE || next == closing || next == UInt8(ascii: "\\") { break }
+                    end += 1
+                }
+                if end > index {
+                    checkUnpairedSurrogate()
+                    appendToken(UnsafeBufferPointer(start: base + index, count: end - index))
+                    if inMessage { messagePosition += end - index }
+                    index = end
+                    continue
+                }
                 appendToken(byte)
                 if byte != UInt8(ascii: "\\") { checkUnpairedSurrogate() }
                 if byte == quote {
@@ -355,6 +371,12 @@ public final class RequestStreamParser {
 
     @inline(__always) private func appendToken(_ byte: UInt8) {
         if tokenText.count < Self.tokenTextCap { tokenText.append(byte) }
+    }
+
+    /// The first bytes of a run, up to the cap (the text is only kept for error messages).
+    private func appendToken(_ bytes: UnsafeBufferPointer<UInt8>) {
+        let room = Self.tokenTextCap - tokenText.count
+        if room > 0 { tokenText.append(contentsOf: UnsafeBufferPointer(rebasing: bytes.prefix(room))) }
     }
 
     /// A string, number or keyword token ended. Returns false when it broke a limit.
