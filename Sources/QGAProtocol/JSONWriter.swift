@@ -14,6 +14,20 @@ public struct JSONWriter: Sendable {
 
     public mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
 
+    /// A writer that appends to `buffer`, taking it over without a copy (`buffer` is left
+    /// empty); ``takeBytes()`` hands it back.
+    public init(taking buffer: inout [UInt8]) {
+        bytes = []
+        swap(&bytes, &buffer)
+    }
+
+    /// The bytes written so far, without a copy; the writer is left empty.
+    public mutating func takeBytes() -> [UInt8] {
+        var taken: [UInt8] = []
+        swap(&taken, &bytes)
+        return taken
+    }
+
     @inline(__always) public mutating func raw(_ byte: UInt8) { bytes.append(byte) }
 
     public mutating func raw(_ text: StaticString) {
