@@ -165,3 +165,9 @@ func machineDescription() -> [String] {
         "kernel: \(release)",
     ]
 }
+
+/// The 1-minute load average from /proc/loadavg.
+func loadAverage() -> String {
+    guard let text = readFile("/proc/loadavg"), let first = text.split(separator: " ").first else { return "?" }
+    return String(first)
+}

@@ -67,6 +67,7 @@ struct Bench: ParsableCommand {
         guard let ref = Self.split(reference).map({ AgentUnderTest(label: $0.0, path: $0.1) }) else { return }
         let all = measured + [ref]
         let workload = Workload(scale: scale, only: only)
+        let loadBefore = loadAverage()
         let started = nanoseconds()
         for round in 1...rounds {
             for agent in all {
@@ -79,7 +80,10 @@ struct Bench: ParsableCommand {
             }
         }
         let seconds = Double(nanoseconds() - started) / 1e9
-        let report = Report(measured: measured, reference: ref, rounds: rounds, workload: workload, seconds: seconds, notes: note)
+        // Other work on the machine skews the figures; say how busy it was.
+        let load = "load average (1 min) \(loadBefore) before the run, \(loadAverage()) after, on \(sysconf(Int32(_SC_NPROCESSORS_ONLN))) CPUs"
+        let report = Report(
+            measured: measured, reference: ref, rounds: rounds, workload: workload, seconds: seconds, notes: [load] + note)
         let text = report.markdown()
         print(text, terminator: "")
         if let output {
