@@ -12,30 +12,39 @@ public struct ListeningSocket {
     public let path: String?
 
     /// Binds a unix stream socket at `path`, replacing a stale socket file.
+    ///
+    /// The socket is bound under a temporary name, put into listening state, then renamed into
+    /// place: a client that sees the path can always connect (no ECONNREFUSED window).
     public static func unix(path: String) throws(ChannelError) -> ListeningSocket {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw ChannelError("socket: \(Sys.errorText(errno))", errno: errno) }
+        var existing = stat()
+        if lstat(path, &existing) == 0 && (existing.st_mode & S_IFMT) != S_IFSOCK {
+            Glibc.close(fd)
+            throw ChannelError("error opening channel '\(path)': File exists", errno: EEXIST)
+        }
+        let temporary = path + ".\(getpid()).tmp"
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard path.utf8.count < capacity else {
+        guard temporary.utf8.count < capacity else {
             Glibc.close(fd)
-            throw ChannelError("socket path too long: \(path)")
+            throw ChannelError("error opening channel '\(path)': socket path too long")
         }
         withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in path.utf8.enumerated() { raw[index] = byte }
+            for (index, byte) in temporary.utf8.enumerated() { raw[index] = byte }
         }
-        // A socket file left by an earlier run would make bind fail with EADDRINUSE.
-        var info = stat()
-        if lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFSOCK { unlink(path) }
+        unlink(temporary)
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
             }
         }
-        guard bound == 0, listen(fd, 16) == 0 else {
+        // rename(2) replaces a socket file left by an earlier run.
+        guard bound == 0, listen(fd, 16) == 0, rename(temporary, path) == 0 else {
             let code = errno
             Glibc.close(fd)
+            unlink(temporary)
             throw ChannelError("error opening channel '\(path)': \(Sys.errorText(code))", errno: code)
         }
         return ListeningSocket(fd: fd, path: path)

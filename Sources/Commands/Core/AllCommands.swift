@@ -20,6 +20,19 @@ extension CommandRegistry {
         registry.register(GuestFsfreezeFreezeList.self)
         registry.register(GuestFsfreezeThaw.self)
         registry.register(GuestFstrim.self)
+        registry.register(GuestGetOSInfo.self)
+        registry.register(GuestGetHostName.self)
+        registry.register(GuestGetTime.self)
+        registry.register(GuestSetTime.self)
+        registry.register(GuestGetTimezone.self)
+        registry.register(GuestGetLoad.self)
+        registry.register(GuestGetUsers.self)
+        registry.register(GuestGetCPUStats.self)
+        registry.register(GuestGetDiskStats.self)
+        registry.register(GuestNetworkGetInterfaces.self)
+        registry.register(GuestNetworkGetRoute.self)
+        registry.register(GuestGetFSInfo.self)
+        registry.register(GuestGetDisks.self)
         return registry
     }
 }

@@ -48,6 +48,132 @@ public protocol GuestSystem: AnyObject {
     func thawFilesystem(_ fd: Int32) throws(QGAError)
     /// Discards unused blocks of the whole filesystem (`ioctl(FITRIM)`, start 0, length all).
     func trimFilesystem(_ fd: Int32, minimum: UInt64) throws(QGAError) -> TrimmedRange
+
+    // System information (guest-get-osinfo, -host-name, -time, -timezone, -users, ...).
+
+    /// The running kernel. The corresponding C function is `uname(2)`.
+    func kernelIdentity() throws(QGAError) -> KernelIdentity
+    /// The host name. The corresponding C function is `gethostname(2)`.
+    func hostName() throws(QGAError) -> String
+    /// Nanoseconds since the epoch. The corresponding C function is `clock_gettime(CLOCK_REALTIME)`.
+    func realTime() -> Int64
+    /// Sets the system clock. The corresponding C function is `clock_settime(CLOCK_REALTIME)`.
+    /// Never called by tests except on a fake.
+    func setSystemTime(nanoseconds: Int64) throws(QGAError)
+    /// The local time zone's abbreviation and UTC offset at a moment (seconds since the
+    /// epoch). The corresponding C functions are `tzset(3)` and `localtime_r(3)`.
+    func localTimeZone(at seconds: Int64) -> LocalTimeZone
+    /// Every record of the user accounting database (utmp). The corresponding C functions
+    /// are `setutxent(3)`, `getutxent(3)` and `endutxent(3)`.
+    func userAccountingRecords() -> [UserAccountingRecord]
+    /// Clock ticks per second, the unit of `/proc/stat`. The corresponding C function is
+    /// `sysconf(_SC_CLK_TCK)`.
+    func clockTicksPerSecond() -> Int
+    /// Every address of every interface, in the kernel's order (links first). The
+    /// corresponding C function is `getifaddrs(3)`.
+    func interfaceAddresses() throws(QGAError) -> [InterfaceAddress]
+    /// The first six bytes of an interface's hardware address, nil when the kernel has none
+    /// for it. The corresponding C call is `ioctl(SIOCGIFHWADDR)` on an `AF_INET` socket;
+    /// only failing to create that socket is an error.
+    func hardwareAddress(ofInterface name: String) throws(QGAError) -> [UInt8]?
+    /// Size and free space of the filesystem holding `path`. The corresponding C function
+    /// is `statvfs(3)`.
+    func filesystemUsage(_ path: String) throws(QGAError) -> FilesystemUsage
+    /// The canonical absolute path, symlinks resolved. The corresponding C function is
+    /// `realpath(3)`.
+    func resolvePath(_ path: String) throws(QGAError) -> String
+    /// The target of a symbolic link, nil when `path` is not one. The corresponding C
+    /// function is `readlink(2)`.
+    func symbolicLinkTarget(_ path: String) -> String?
+}
+
+/// A time zone at one moment: what `localtime_r` fills into `tm_zone` and `tm_gmtoff`.
+public struct LocalTimeZone: Sendable, Equatable {
+    /// `CET`, `UTC`, `+03`; empty when the zone has none.
+    public var abbreviation: String
+    /// Seconds east of UTC (local time minus UTC).
+    public var offset: Int
+    public init(abbreviation: String, offset: Int) {
+        self.abbreviation = abbreviation
+        self.offset = offset
+    }
+}
+
+/// One utmp record, reduced to what `guest-get-users` needs.
+public struct UserAccountingRecord: Sendable, Equatable {
+    /// `ut_type`; 7 is `USER_PROCESS` (a logged-in user).
+    public var type: Int32
+    /// `ut_user`.
+    public var user: String
+    /// `ut_tv`: seconds and microseconds since the epoch.
+    public var seconds: Int64
+    public var microseconds: Int64
+    public init(type: Int32, user: String, seconds: Int64, microseconds: Int64) {
+        self.type = type
+        self.user = user
+        self.seconds = seconds
+        self.microseconds = microseconds
+    }
+
+    public static let userProcess: Int32 = 7
+}
+
+/// One `struct ifaddrs` entry.
+public struct InterfaceAddress: Sendable, Equatable {
+    public enum Address: Sendable, Equatable {
+        /// No address (`ifa_addr` NULL).
+        case none
+        /// `AF_INET`, 4 bytes in network order.
+        case ipv4([UInt8])
+        /// `AF_INET6`, 16 bytes.
+        case ipv6([UInt8])
+        /// Any other family (`AF_PACKET` link entries).
+        case other(family: Int32)
+    }
+
+    public var name: String
+    public var address: Address
+    /// The netmask's bytes (4 or 16), nil when there is none.
+    public var netmask: [UInt8]?
+
+    public init(name: String, address: Address, netmask: [UInt8]? = nil) {
+        self.name = name
+        self.address = address
+        self.netmask = netmask
+    }
+}
+
+/// What `statvfs(3)` reports about a filesystem, in fragments of `fragmentSize` bytes.
+public struct FilesystemUsage: Sendable, Equatable {
+    /// `f_frsize`.
+    public var fragmentSize: UInt64
+    /// `f_blocks`: the size.
+    public var blocks: UInt64
+    /// `f_bfree`: free, including the blocks reserved for root.
+    public var freeBlocks: UInt64
+    /// `f_bavail`: free for unprivileged users.
+    public var availableBlocks: UInt64
+    public init(fragmentSize: UInt64, blocks: UInt64, freeBlocks: UInt64, availableBlocks: UInt64) {
+        self.fragmentSize = fragmentSize
+        self.blocks = blocks
+        self.freeBlocks = freeBlocks
+        self.availableBlocks = availableBlocks
+    }
+}
+
+/// What `uname(2)` says about the running kernel.
+public struct KernelIdentity: Sendable, Equatable {
+    /// `utsname.release`, e.g. `6.1.0-18-amd64`.
+    public var release: String
+    /// `utsname.version`, e.g. `#1 SMP PREEMPT_DYNAMIC Debian 6.1.76-1 (2024-02-01)`.
+    public var version: String
+    /// `utsname.machine`, e.g. `x86_64`.
+    public var machine: String
+    public init(release: String, version: String, machine: String) {
+        self.release = release
+        self.version = version
+        self.machine = machine
+    }
 }
 
 /// A device's major and minor number.

@@ -139,12 +139,155 @@ public final class LinuxSystem: GuestSystem {
         }
     }
 
+    public func kernelIdentity() throws(QGAError) -> KernelIdentity {
+        var info = utsname()
+        guard uname(&info) == 0 else { throw QGAError.system("uname failed", errno: errno) }
+        return KernelIdentity(
+            release: cString(&info.release), version: cString(&info.version), machine: cString(&info.machine))
+    }
+
+    public func hostName() throws(QGAError) -> String {
+        // HOST_NAME_MAX is 64; one more byte so the result is always terminated.
+        var buffer = [CChar](repeating: 0, count: max(Int(sysconf(Int32(_SC_HOST_NAME_MAX))), 64) + 1)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else {
+            throw QGAError.system("cannot get hostname", errno: errno)
+        }
+        return String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    public func realTime() -> Int64 {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+    }
+
+    public func setSystemTime(nanoseconds: Int64) throws(QGAError) {
+        var value = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
+        guard clock_settime(CLOCK_REALTIME, &value) == 0 else {
+            throw QGAError.system("Failed to set time to guest", errno: errno)
+        }
+    }
+
+    public func localTimeZone(at seconds: Int64) -> LocalTimeZone {
+        // tzset() first: localtime_r need not look at TZ or /etc/localtime again by itself.
+        tzset()
+        var moment = time_t(seconds)
+        var local = tm()
+        guard localtime_r(&moment, &local) != nil else { return LocalTimeZone(abbreviation: "", offset: 0) }
+        let abbreviation = local.tm_zone.map { String(cString: $0) } ?? ""
+        return LocalTimeZone(abbreviation: abbreviation, offset: Int(local.tm_gmtoff))
+    }
+
+    public func userAccountingRecords() -> [UserAccountingRecord] {
+        var records: [UserAccountingRecord] = []
+        setutxent()
+        defer { endutxent() }
+        while let entry = getutxent() {
+            records.append(
+                UserAccountingRecord(
+                    type: Int32(entry.pointee.ut_type), user: cString(&entry.pointee.ut_user),
+                    seconds: Int64(entry.pointee.ut_tv.tv_sec), microseconds: Int64(entry.pointee.ut_tv.tv_usec)))
+        }
+        return records
+    }
+
+    public func clockTicksPerSecond() -> Int {
+        let ticks = sysconf(Int32(_SC_CLK_TCK))
+        return ticks > 0 ? ticks : 100
+    }
+
+    public func interfaceAddresses() throws(QGAError) -> [InterfaceAddress] {
+        var list: UnsafeMutablePointer<ifaddrs>?
+        guard getifaddrs(&list) == 0 else { throw QGAError.system("getifaddrs failed", errno: errno) }
+        defer { freeifaddrs(list) }
+        var result: [InterfaceAddress] = []
+        var cursor = list
+        while let entry = cursor {
+            let name = String(cString: entry.pointee.ifa_name)
+            result.append(
+                InterfaceAddress(
+                    name: name, address: Self.address(entry.pointee.ifa_addr),
+                    netmask: Self.address(entry.pointee.ifa_netmask).bytes))
+            cursor = entry.pointee.ifa_next
+        }
+        return result
+    }
+
+    private static func address(_ pointer: UnsafeMutablePointer<sockaddr>?) -> InterfaceAddress.Address {
+        guard let pointer else { return .none }
+        switch Int32(pointer.pointee.sa_family) {
+        case AF_INET:
+            return UnsafeRawPointer(pointer).withMemoryRebound(to: sockaddr_in.self, capacity: 1) {
+                var address = $0.pointee.sin_addr
+                return .ipv4(withUnsafeBytes(of: &address) { Array($0) })
+            }
+        case AF_INET6:
+            return UnsafeRawPointer(pointer).withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
+                var address = $0.pointee.sin6_addr
+                return .ipv6(withUnsafeBytes(of: &address) { Array($0) })
+            }
+        case let family:
+            return .other(family: family)
+        }
+    }
+
+    public func hardwareAddress(ofInterface name: String) throws(QGAError) -> [UInt8]? {
+        let sock = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard sock >= 0 else { throw QGAError.system("failed to create socket", errno: errno) }
+        defer { close(sock) }
+        var request = ifreq()
+        withUnsafeMutableBytes(of: &request.ifr_ifrn.ifrn_name) { raw in
+            for (index, byte) in name.utf8.prefix(raw.count - 1).enumerated() { raw[index] = byte }
+        }
+        guard ioctl(sock, UInt(SIOCGIFHWADDR), &request) == 0 else { return nil }
+        return withUnsafeBytes(of: &request.ifr_ifru.ifru_hwaddr.sa_data) { Array($0.prefix(6)) }
+    }
+
+    public func filesystemUsage(_ path: String) throws(QGAError) -> FilesystemUsage {
+        var info = statvfs()
+        guard statvfs(path, &info) == 0 else { throw QGAError.system("statvfs(\"\(path)\")", errno: errno) }
+        return FilesystemUsage(
+            fragmentSize: UInt64(info.f_frsize), blocks: UInt64(info.f_blocks), freeBlocks: UInt64(info.f_bfree),
+            availableBlocks: UInt64(info.f_bavail))
+    }
+
+    public func resolvePath(_ path: String) throws(QGAError) -> String {
+        guard let resolved = realpath(path, nil) else { throw QGAError.system("realpath(\"\(path)\")", errno: errno) }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    public func symbolicLinkTarget(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlink(path, &buffer, buffer.count - 1)
+        guard count >= 0 else { return nil }
+        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     private func filesystemIoctl(_ fd: Int32, _ request: UInt, _ name: String) throws(QGAError) {
         while true {
             if ioctl(fd, request, CInt(0)) == 0 { return }
             if errno == EINTR { continue }
             throw QGAError.system("ioctl(\(name))", errno: errno)
         }
+    }
+}
+
+extension InterfaceAddress.Address {
+    /// The address bytes of an IPv4 or IPv6 address.
+    var bytes: [UInt8]? {
+        switch self {
+        case .ipv4(let bytes), .ipv6(let bytes): return bytes
+        case .none, .other: return nil
+        }
+    }
+}
+
+/// A fixed-size C `char` array (as Swift imports it: a tuple) up to its NUL, as a String.
+func cString<T>(_ tuple: inout T) -> String {
+    withUnsafeBytes(of: &tuple) { raw in
+        let bytes = raw.prefix(while: { $0 != 0 })
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

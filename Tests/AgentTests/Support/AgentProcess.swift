@@ -75,7 +75,19 @@ final class AgentProcess {
 
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
-    func connect() throws -> AgentClient { try AgentClient(path: socketPath) }
+    /// Connects, retrying a refused connection for up to 5 s: the socket file appears at
+    /// bind(), a moment before listen() (test-qga's fixture retries too).
+    func connect() throws -> AgentClient {
+        let deadline = Date().addingTimeInterval(5)
+        while true {
+            do {
+                return try AgentClient(path: socketPath)
+            } catch {
+                guard Date() < deadline, process.isRunning else { throw error }
+                usleep(10_000)
+            }
+        }
+    }
 
     /// SIGTERM; returns the exit status (nil if it did not exit within 10 s, then SIGKILL).
     @discardableResult

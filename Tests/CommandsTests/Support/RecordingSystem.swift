@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Commands
 import ProcessRunner
 import QGAProtocol
@@ -55,4 +58,77 @@ final class RecordingSystem: GuestSystem {
     func trimFilesystem(_ fd: Int32, minimum: UInt64) throws(QGAError) -> TrimmedRange {
         try filesystems.trim(fd, minimum: minimum)
     }
+
+    // System information: fixed fake answers, so tests never depend on this machine.
+
+    /// What `uname` answers; nil makes it fail with EFAULT.
+    var kernel: KernelIdentity? = KernelIdentity(
+        release: "6.1.0-test-amd64", version: "#1 SMP PREEMPT_DYNAMIC Test 6.1.0-1", machine: "x86_64")
+    func kernelIdentity() throws(QGAError) -> KernelIdentity {
+        guard let kernel else { throw QGAError.system("uname failed", errno: EFAULT) }
+        return kernel
+    }
+
+    /// What `gethostname` answers; nil makes it fail with ENAMETOOLONG.
+    var host: String? = "test-guest"
+    func hostName() throws(QGAError) -> String {
+        guard let host else { throw QGAError.system("cannot get hostname", errno: ENAMETOOLONG) }
+        return host
+    }
+
+    /// The fake clock, in nanoseconds since the epoch.
+    var clock: Int64 = 1_700_000_000_123_456_789
+    func realTime() -> Int64 { clock }
+
+    /// Every `setSystemTime` call, in order; the real clock is never touched.
+    private(set) var systemTimeSets: [Int64] = []
+    /// Makes `setSystemTime` fail with this errno (after recording the call).
+    var setSystemTimeError: Int32?
+    func setSystemTime(nanoseconds: Int64) throws(QGAError) {
+        systemTimeSets.append(nanoseconds)
+        if let code = setSystemTimeError { throw QGAError.system("Failed to set time to guest", errno: code) }
+        clock = nanoseconds
+    }
+
+    /// The fake zone, and the moments it was asked about.
+    var timeZone = LocalTimeZone(abbreviation: "CET", offset: 3600)
+    private(set) var timeZoneQueries: [Int64] = []
+    func localTimeZone(at seconds: Int64) -> LocalTimeZone {
+        timeZoneQueries.append(seconds)
+        return timeZone
+    }
+
+    var utmp: [UserAccountingRecord] = []
+    func userAccountingRecords() -> [UserAccountingRecord] { utmp }
+
+    var clockTicks = 100
+    func clockTicksPerSecond() -> Int { clockTicks }
+
+    /// What `getifaddrs` answers; nil makes it fail with ENOMEM.
+    var interfaces: [InterfaceAddress]? = []
+    func interfaceAddresses() throws(QGAError) -> [InterfaceAddress] {
+        guard let interfaces else { throw QGAError.system("getifaddrs failed", errno: ENOMEM) }
+        return interfaces
+    }
+
+    /// Hardware addresses by interface (a missing one has none), and each interface asked about.
+    var hardwareAddresses: [String: [UInt8]] = [:]
+    private(set) var hardwareAddressQueries: [String] = []
+    /// A socket that cannot be created (the whole command fails).
+    var socketErrno: Int32?
+    func hardwareAddress(ofInterface name: String) throws(QGAError) -> [UInt8]? {
+        hardwareAddressQueries.append(name)
+        if let code = socketErrno { throw QGAError.system("failed to create socket", errno: code) }
+        return hardwareAddresses[name]
+    }
+
+    /// statvfs answers by path; any other path fails with ENOENT.
+    var usage: [String: FilesystemUsage] = [:]
+    func filesystemUsage(_ path: String) throws(QGAError) -> FilesystemUsage {
+        guard let value = usage[path] else { throw QGAError.system("statvfs(\"\(path)\")", errno: ENOENT) }
+        return value
+    }
+
+    func resolvePath(_ path: String) throws(QGAError) -> String { try files.resolvePath(path) }
+    func symbolicLinkTarget(_ path: String) -> String? { files.symbolicLinkTarget(path) }
 }
