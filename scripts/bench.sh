@@ -11,14 +11,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-if [ ! -x /usr/sbin/qemu-ga ]; then
-    echo "bench: installing qemu-guest-agent (Debian's qemu-ga) for the comparison" >&2
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends qemu-guest-agent >/dev/null
-fi
-if ! command -v strip >/dev/null; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq binutils >/dev/null
-fi
+# qemu-guest-agent: Debian's qemu-ga to compare with; binutils: strip, for the size figure.
+scripts/install-deps.sh libjson-c-dev pkg-config qemu-guest-agent binutils >&2
 
 echo "bench: building release (shared Swift runtime)" >&2
 swift build -c release --product qemu-ga-swift >&2

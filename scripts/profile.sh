@@ -10,6 +10,7 @@
 # .build/profile/ for callgrind_annotate.
 set -eu
 cd "$(dirname "$0")/.."
+scripts/install-deps.sh valgrind >&2
 agent=${1:-.build/release/qemu-ga-swift}
 [ $# -gt 0 ] && shift
 commands=${*:-guest-ping guest-info}
