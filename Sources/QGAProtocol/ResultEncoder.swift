@@ -64,7 +64,10 @@ final class EncodingBox {
 
     func makeObject() {
         if case .object = content { return }
-        content = .object([])
+        // Results are small structs: room for a few members spares the first regrowths.
+        var members: [(String, Child)] = []
+        members.reserveCapacity(4)
+        content = .object(members)
     }
 
     func makeArray() {
