@@ -57,8 +57,11 @@ final class RunningAgent {
         kill(pid, SIGKILL)
         var status: Int32 = 0
         waitpid(pid, &status, 0)
-        unlink(socketPath)
-        unlink(dir + "/empty.conf")
+        // The agents leave files of their own (qemu-ga's qga.state, a socket): remove what is
+        // in the two directories this run made, then the directories.
+        for directory in [dir + "/state", dir] {
+            for name in listDirectory(directory) { unlink(directory + "/" + name) }
+        }
         rmdir(dir + "/state")
         rmdir(dir)
     }

@@ -171,3 +171,15 @@ func loadAverage() -> String {
     guard let text = readFile("/proc/loadavg"), let first = text.split(separator: " ").first else { return "?" }
     return String(first)
 }
+
+/// The names in a directory, without "." and "..".
+func listDirectory(_ path: String) -> [String] {
+    guard let dir = opendir(path) else { return [] }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while let entry = readdir(dir) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        if name != "." && name != ".." { names.append(name) }
+    }
+    return names
+}
