@@ -5,7 +5,7 @@ SWIFT ?= swift
 BUILD_DEPS = libjson-c-dev pkg-config
 TEST_DEPS = $(BUILD_DEPS) qemu-guest-agent socat e2fsprogs xfsprogs util-linux
 
-.PHONY: all build release run test unit-test vm-test deps test-deps clean
+.PHONY: all build release run test unit-test vm-test deps test-deps clean bench profile client
 
 all: build
 
@@ -23,6 +23,20 @@ release: deps
 
 run: release
 	scripts/run-agent.sh
+
+# The host-side client, .build/release/qga.
+client: deps
+	$(SWIFT) build -c release --product qga
+
+# qemu-ga-swift against Debian's qemu-ga (installed if missing), alternating rounds; prints the
+# table and rewrites docs/BENCHMARKS.md. More rounds: make bench BENCH_ARGS="--rounds 9"
+bench: deps
+	scripts/bench.sh $(BENCH_ARGS)
+
+# Instructions per request on the agent's request path, counted by callgrind.
+profile: release
+	$(SWIFT) build -c release --product qga-bench
+	scripts/profile.sh
 
 # Every test: protocol and handler tests, the real binary over unix sockets (and against
 # Debian's qemu-ga as an oracle), then the real-VM suite.

@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .executable(name: "qemu-ga-swift", targets: ["qemu-ga-swift"]),
+        .executable(name: "qga", targets: ["qga"]),
+        .executable(name: "qga-bench", targets: ["qga-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -43,6 +45,19 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
+        ),
+        // The host-side client.
+        .executableTarget(
+            name: "qga",
+            dependencies: [
+                "QGAProtocol", "CLinux",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // `make bench`: qemu-ga-swift against qemu-ga (not shipped in guests).
+        .executableTarget(
+            name: "qga-bench",
+            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Not shipped: measures freeze+thaw of loop-mounted filesystems (run as root).
         .executableTarget(

@@ -242,11 +242,30 @@ public final class ChannelServer {
         }
     }
 
-    /// Hands the bytes to the handler and writes all replies of the batch at once.
+    /// Input bytes handed to the handler per call. Small enough that the replies to one
+    /// slice stay small even for large replies (40 guest-info requests fit in 1 KB).
+    public static let inputSliceBytes = 1024
+    /// Pending replies are written once they reach this size, and at the end of the batch.
+    public static let replyFlushBytes = 64 << 10
+
+    /// Hands the bytes to the handler and writes the replies: one write per batch, unless the
+    /// replies outgrow ``replyFlushBytes`` (a host pipelining thousands of guest-info requests
+    /// would otherwise make the agent hold megabytes of replies at once).
     private func deliver(count: Int, to fd: Int32) {
         output.removeAll(keepingCapacity: true)
-        input.withUnsafeBytes { handler.received(UnsafeRawBufferPointer(rebasing: $0[0..<count]), into: &output) }
-        if !output.isEmpty { writeAll(fd) }
+        var offset = 0
+        var writable = true
+        while offset < count {
+            let end = min(count, offset + Self.inputSliceBytes)
+            input.withUnsafeBytes { handler.received(UnsafeRawBufferPointer(rebasing: $0[offset..<end]), into: &output) }
+            offset = end
+            if output.count >= Self.replyFlushBytes {
+                // Every request still runs when the reader is gone; its replies are dropped.
+                if writable { writable = writeAll(fd) }
+                output.removeAll(keepingCapacity: true)
+            }
+        }
+        if !output.isEmpty && writable { _ = writeAll(fd) }
         // A 48 MiB guest-file-read leaves a 64 MiB buffer behind: give it back.
         if output.capacity > 1 << 20 { output = [] }
     }
@@ -257,7 +276,9 @@ public final class ChannelServer {
     }
 
     /// Writes the pending replies; waits for POLLOUT (never spins) and keeps serving signals.
-    private func writeAll(_ fd: Int32) {
+    /// False when the reader is gone.
+    @discardableResult
+    private func writeAll(_ fd: Int32) -> Bool {
         var hostGraceUntil: Double?
         var offset = 0
         while offset < output.count && running {
@@ -287,15 +308,16 @@ public final class ChannelServer {
                         if awaitVirtioHost(fd, until: until) { continue }
                     }
                     log("write: peer hung up; \(output.count - offset) bytes dropped")
-                    return
+                    return false
                 }
             default:
                 // The reader went away (EPIPE, ECONNRESET; ENODEV when a virtio host detached):
                 // these replies have nobody to go to.
                 log("write: \(Sys.errorText(errno)); \(output.count - offset) bytes dropped")
-                return
+                return false
             }
         }
+        return true
     }
 
     /// Waits until the virtio port is writable, for SIGIO rather than on the port itself.

@@ -14,6 +14,20 @@ public struct JSONWriter: Sendable {
 
     public mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
 
+    /// A writer that appends to `buffer`, taking it over without a copy (`buffer` is left
+    /// empty); ``takeBytes()`` hands it back.
+    public init(taking buffer: inout [UInt8]) {
+        bytes = []
+        swap(&bytes, &buffer)
+    }
+
+    /// The bytes written so far, without a copy; the writer is left empty.
+    public mutating func takeBytes() -> [UInt8] {
+        var taken: [UInt8] = []
+        swap(&taken, &bytes)
+        return taken
+    }
+
     @inline(__always) public mutating func raw(_ byte: UInt8) { bytes.append(byte) }
 
     public mutating func raw(_ text: StaticString) {
@@ -86,35 +100,48 @@ public struct JSONWriter: Sendable {
     }
 
     public mutating func writeString(_ string: String) {
+        // Native strings are contiguous UTF-8 already; withUTF8 only copies the rare one that
+        // is not. Runs of printable ASCII are then appended with one memcpy each.
+        var string = string
+        string.withUTF8 { writeUTF8String($0) }
+    }
+
+    private mutating func writeUTF8String(_ utf8: UnsafeBufferPointer<UInt8>) {
         raw(UInt8(ascii: "\""))
-        var plainStart: String.UTF8View.Index? = nil
-        let utf8 = string.utf8
-        // Fast path: runs of printable ASCII are copied as they are.
-        var index = utf8.startIndex
-        while index != utf8.endIndex {
+        let count = utf8.count
+        var runStart = 0
+        var index = 0
+        while index < count {
             let byte = utf8[index]
             if byte >= 0x20, byte < 0x7F, byte != UInt8(ascii: "\""), byte != UInt8(ascii: "\\") {
-                if plainStart == nil { plainStart = index }
-                index = utf8.index(after: index)
+                index += 1
                 continue
             }
-            if let start = plainStart {
-                bytes.append(contentsOf: utf8[start..<index])
-                plainStart = nil
-            }
+            if index > runStart { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index])) }
             if byte < 0x80 {
                 writeEscaped(UInt32(byte))
-                index = utf8.index(after: index)
+                index += 1
             } else {
-                // Decode one scalar from the (always valid) UTF-8 of a Swift string.
-                let scalarIndex = index.samePosition(in: string.unicodeScalars) ?? index
-                let scalar = string.unicodeScalars[scalarIndex]
-                writeEscaped(scalar.value)
-                index = utf8.index(index, offsetBy: UTF8.width(scalar))
+                let (scalar, width) = Self.decodeScalar(utf8, at: index)
+                writeEscaped(scalar)
+                index += width
             }
+            runStart = index
         }
-        if let start = plainStart { bytes.append(contentsOf: utf8[start..<index]) }
+        if index > runStart { bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index])) }
         raw(UInt8(ascii: "\""))
+    }
+
+    /// One scalar of a Swift string's (valid) UTF-8 and its width; U+FFFD and width 1 for a
+    /// sequence cut short, which a Swift string never has.
+    @inline(__always)
+    private static func decodeScalar(_ utf8: UnsafeBufferPointer<UInt8>, at index: Int) -> (UInt32, Int) {
+        let lead = UInt32(utf8[index])
+        let width = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2
+        guard index + width <= utf8.count else { return (0xFFFD, 1) }
+        var scalar = lead & (width == 2 ? 0x1F : width == 3 ? 0x0F : 0x07)
+        for offset in 1..<width { scalar = scalar << 6 | (UInt32(utf8[index + offset]) & 0x3F) }
+        return (scalar, width)
     }
 
     private mutating func writeEscaped(_ codePoint: UInt32) {

@@ -15,6 +15,17 @@ extension JSONWriter {
         raw("}\n")
     }
 
+    /// As ``writeSuccess(_:id:delimited:)``, with the result already serialized (a cached reply).
+    public mutating func writeSuccess(serialized result: [UInt8], id: JSONValue?) {
+        raw("{\"return\": ")
+        raw(result)
+        if let id {
+            raw(", \"id\": ")
+            write(id)
+        }
+        raw("}\n")
+    }
+
     public mutating func writeError(_ error: QGAError, id: JSONValue?) {
         raw(UInt8(ascii: "{"))
         if let id {

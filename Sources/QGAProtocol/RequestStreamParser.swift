@@ -35,11 +35,42 @@ public struct ParserLimits: Sendable {
 /// Unlike qemu-ga, after a limit error the rest of the offending message is skipped quietly
 /// (one error, not one per leftover bracket), and nothing survives ``reset()``.
 public final class RequestStreamParser {
+    public let limits: ParserLimits
+    /// All the mutable state, in one struct: a call makes one exclusive access to it instead
+    /// of a dynamically checked access for every property it touches (about one per byte).
+    private var machine: ParserMachine
+
+    public init(limits: ParserLimits = ParserLimits()) {
+        self.limits = limits
+        machine = ParserMachine(limits: limits)
+    }
+
+    deinit { machine.release() }
+
+    /// Forgets any partial message: a new client starts clean.
+    public func reset() { machine.reset() }
+
+    /// Feeds bytes; calls `emit` once per message or error, in stream order.
+    public func feed(_ bytes: UnsafeRawBufferPointer, _ emit: (StreamEvent) -> Void) {
+        machine.feed(bytes, emit)
+    }
+
+    /// Builds the value from json-c's tree; nil when an object lost a duplicate key.
+    static func convert(
+        _ object: OpaquePointer?, saturated: inout ArraySlice<(text: String, exact: Bool)>,
+        keyCounts: inout ArraySlice<Int>
+    ) -> JSONValue? {
+        ParserMachine.convert(object, saturated: &saturated, keyCounts: &keyCounts)
+    }
+}
+
+/// The lexer and message state machine behind ``RequestStreamParser``.
+private struct ParserMachine {
     private enum Lex: UInt8 {
         case start, string, stringEscape, stringUnicode, number, keyword, recovery
     }
 
-    public let limits: ParserLimits
+    let limits: ParserLimits
     private let tokener: UnsafeMutablePointer<json_tokener>
 
     // Lexer state.
@@ -74,7 +105,7 @@ public final class RequestStreamParser {
     private var objectKeyCounts: [Int] = []
     private var containerStack: [Int] = []
 
-    public init(limits: ParserLimits = ParserLimits()) {
+    init(limits: ParserLimits) {
         self.limits = limits
         guard let tokener = json_tokener_new_ex(Int32(limits.maxDepth + 2)) else {
             fatalError("json_tokener_new_ex: out of memory")
@@ -84,20 +115,20 @@ public final class RequestStreamParser {
         tokenText.reserveCapacity(Self.tokenTextCap)
     }
 
-    deinit {
+    /// Frees json-c's memory; the owning parser calls it once, from its deinit.
+    mutating func release() {
         if let parsed { json_object_put(parsed) }
+        parsed = nil
         json_tokener_free(tokener)
     }
 
-    /// Forgets any partial message: a new client starts clean.
-    public func reset() {
+    mutating func reset() {
         lex = .start
         draining = false
         resetMessage()
     }
 
-    /// Feeds bytes; calls `emit` once per message or error, in stream order.
-    public func feed(_ bytes: UnsafeRawBufferPointer, _ emit: (StreamEvent) -> Void) {
+    mutating func feed(_ bytes: UnsafeRawBufferPointer, _ emit: (StreamEvent) -> Void) {
         guard let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return }
         let count = bytes.count
         var feedStart: Int? = inMessage ? 0 : nil
@@ -131,7 +162,7 @@ public final class RequestStreamParser {
                 index += 1
 
             case .start:
-                tokenText.removeAll(keepingCapacity: true)
+                if !tokenText.isEmpty { tokenText.removeAll(keepingCapacity: true) }
                 switch byte {
                 case 0x20, 0x09, 0x0A, 0x0D:
                     break
@@ -204,6 +235,22 @@ public final class RequestStreamParser {
                 if inMessage { messagePosition += 1 }
 
             case .string:
+                // Most string bytes are ordinary: take the whole run at once instead of one
+                // pass of this loop (and its state accesses) per byte.
+                let closing = quote
+                var end = index
+                while end < count {
+                    let next = base[end]
+                    if next < 0x20 || next >= 0xFE || next == closing || next == UInt8(ascii: "\\") { break }
+                    end += 1
+                }
+                if end > index {
+                    checkUnpairedSurrogate()
+                    appendToken(UnsafeBufferPointer(start: base + index, count: end - index))
+                    if inMessage { messagePosition += end - index }
+                    index = end
+                    continue
+                }
                 appendToken(byte)
                 if byte != UInt8(ascii: "\\") { checkUnpairedSurrogate() }
                 if byte == quote {
@@ -320,7 +367,7 @@ public final class RequestStreamParser {
     // MARK: Tokens
 
     /// A complete `\\uXXXX`: surrogates must come in high-low pairs (QEMU's rule).
-    private func unicodeEscapeDone() {
+    private mutating func unicodeEscapeDone() {
         let value = unicodeValue
         if (0xD800...0xDBFF).contains(value) {
             checkUnpairedSurrogate()
@@ -333,32 +380,38 @@ public final class RequestStreamParser {
         }
     }
 
-    private func checkUnpairedSurrogate() {
+    private mutating func checkUnpairedSurrogate() {
         if let high = pendingHighSurrogate {
             pendingHighSurrogate = nil
             surrogateFailure(high)
         }
     }
 
-    private func surrogateFailure(_ value: UInt32) {
+    private mutating func surrogateFailure(_ value: UInt32) {
         guard inMessage else { return }
         let hex = String(value, radix: 16)
         recordFailure("\\u\(hex) is not a valid Unicode character", at: messagePosition)
     }
 
-    private func beginToken(_ byte: UInt8) {
+    private mutating func beginToken(_ byte: UInt8) {
         tokenText.removeAll(keepingCapacity: true)
         tokenText.append(byte)
         tokenStart = messagePosition
         if !inMessage { topLevelScalar = true }
     }
 
-    @inline(__always) private func appendToken(_ byte: UInt8) {
+    @inline(__always) private mutating func appendToken(_ byte: UInt8) {
         if tokenText.count < Self.tokenTextCap { tokenText.append(byte) }
     }
 
+    /// The first bytes of a run, up to the cap (the text is only kept for error messages).
+    private mutating func appendToken(_ bytes: UnsafeBufferPointer<UInt8>) {
+        let room = Self.tokenTextCap - tokenText.count
+        if room > 0 { tokenText.append(contentsOf: UnsafeBufferPointer(rebasing: bytes.prefix(room))) }
+    }
+
     /// A string, number or keyword token ended. Returns false when it broke a limit.
-    private func endToken(_ emit: (StreamEvent) -> Void) -> Bool {
+    private mutating func endToken(_ emit: (StreamEvent) -> Void) -> Bool {
         if topLevelScalar {
             topLevelScalar = false
             emit(.scalar)
@@ -374,7 +427,7 @@ public final class RequestStreamParser {
     }
 
     /// Counts a token against the message limits. Returns false when one was exceeded.
-    private func countToken(bytes: Int, _ emit: (StreamEvent) -> Void) -> Bool {
+    private mutating func countToken(bytes: Int, _ emit: (StreamEvent) -> Void) -> Bool {
         guard inMessage, !draining else { return true }
         tokenBytes += bytes
         tokenCount += 1
@@ -393,7 +446,7 @@ public final class RequestStreamParser {
 
     /// One step of QEMU's number grammar: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
     /// States: 0 after '-', 1 zero, 2 integer, 3 '.', 4 fraction, 5 'e', 6 exponent sign, 7 exponent.
-    private func numberStep(_ byte: UInt8) -> NumberStep {
+    private mutating func numberStep(_ byte: UInt8) -> NumberStep {
         let digit = byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
         let isExp = byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E")
         switch numberState {
@@ -432,7 +485,7 @@ public final class RequestStreamParser {
 
     /// json-c saturates integers beyond 64 bits; remember such lexemes so the value built
     /// from them keeps the text that was sent.
-    private func noteIntegerLexeme() {
+    private mutating func noteIntegerLexeme() {
         guard inMessage else { return }
         let negative = integerText.first == UInt8(ascii: "-")
         let digits = negative ? integerText.count - 1 : integerText.count
@@ -452,7 +505,7 @@ public final class RequestStreamParser {
 
     // MARK: Messages
 
-    private func beginMessage() {
+    private mutating func beginMessage() {
         inMessage = true
         topLevelScalar = false
         json_tokener_reset(tokener)
@@ -460,7 +513,7 @@ public final class RequestStreamParser {
         messagePosition = 0
     }
 
-    private func resetMessage() {
+    private mutating func resetMessage() {
         inMessage = false
         topLevelScalar = false
         depth = 0
@@ -481,14 +534,14 @@ public final class RequestStreamParser {
         json_tokener_reset(tokener)
     }
 
-    private func recordFailure(_ text: String, at position: Int, overridesTokener: Bool = false) {
+    private mutating func recordFailure(_ text: String, at position: Int, overridesTokener: Bool = false) {
         if failure == nil || position < failurePosition || (overridesTokener && position == failurePosition) {
             failure = text
             failurePosition = position
         }
     }
 
-    private func feedTokener(_ bytes: UnsafePointer<UInt8>, _ count: Int) {
+    private mutating func feedTokener(_ bytes: UnsafePointer<UInt8>, _ count: Int) {
         guard failure == nil, !draining, parsed == nil else { return }
         let result = bytes.withMemoryRebound(to: CChar.self, capacity: count) {
             json_tokener_parse_ex(tokener, $0, Int32(count))
@@ -507,7 +560,7 @@ public final class RequestStreamParser {
         fedToTokener += count
     }
 
-    private func finishMessage(_ emit: (StreamEvent) -> Void) {
+    private mutating func finishMessage(_ emit: (StreamEvent) -> Void) {
         if let failure {
             emit(.error("JSON parse error, \(failure)"))
         } else if let parsed {
@@ -524,7 +577,7 @@ public final class RequestStreamParser {
         resetMessage()
     }
 
-    private func strayError(_ emit: (StreamEvent) -> Void) {
+    private mutating func strayError(_ emit: (StreamEvent) -> Void) {
         let token = String(decoding: tokenText, as: UTF8.self)
         emit(.error("JSON parse error, stray '\(token)'"))
         tokenText.removeAll(keepingCapacity: true)
@@ -533,7 +586,7 @@ public final class RequestStreamParser {
         lex = .recovery
     }
 
-    private func limitError(_ text: String, _ emit: (StreamEvent) -> Void) {
+    private mutating func limitError(_ text: String, _ emit: (StreamEvent) -> Void) {
         emit(.error(text))
         let keepDepth = depth
         resetMessage()

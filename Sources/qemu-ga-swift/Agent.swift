@@ -182,16 +182,14 @@ final class Agent {
 /// Adapts the command session to the channel: replies of a batch go out in one buffer.
 final class SessionChannelHandler: ChannelHandler {
     let session: AgentSession
-    private var writer = JSONWriter(capacity: 64 << 10)
 
     init(session: AgentSession) { self.session = session }
 
     func received(_ bytes: UnsafeRawBufferPointer, into output: inout [UInt8]) {
-        writer.removeAll()
+        // Replies go straight into the channel's buffer: no second buffer, no copy.
+        var writer = JSONWriter(taking: &output)
         session.receive(bytes, into: &writer)
-        output.append(contentsOf: writer.bytes)
-        // Keep the usual 64 KiB, not the megabytes a big guest-file-read needed.
-        if writer.bytes.capacity > 1 << 20 { writer = JSONWriter(capacity: 64 << 10) }
+        output = writer.takeBytes()
     }
 
     func connectionStarted() { session.reset() }

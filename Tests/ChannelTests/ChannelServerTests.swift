@@ -103,3 +103,82 @@ struct ChannelServerTests {
         #expect(harness.hangUp())
     }
 }
+
+/// Large replies to a large pipelined batch: all arrive, in order, and the server never holds
+/// much more than ``ChannelServer/replyFlushBytes`` of them at once.
+@Suite("Channel loop reply buffering")
+struct ChannelServerBufferingTests {
+    /// Answers each `{"n": N}` with an 8 KB line; records how full the output buffer was.
+    final class BigReplies: ChannelHandler, @unchecked Sendable {
+        private let lock = NSLock()
+        private var _largestPending = 0
+        private var _calls = 0
+        private var pendingDigits: [UInt8] = []
+        var largestPending: Int { lock.lock(); defer { lock.unlock() }; return _largestPending }
+        var calls: Int { lock.lock(); defer { lock.unlock() }; return _calls }
+
+        func received(_ bytes: UnsafeRawBufferPointer, into output: inout [UInt8]) {
+            defer {
+                lock.lock()
+                _largestPending = max(_largestPending, output.count)
+                _calls += 1
+                lock.unlock()
+            }
+            for byte in bytes {
+                if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+                    pendingDigits.append(byte)
+                } else if byte == UInt8(ascii: "}") {
+                    output += pendingDigits + [UInt8(ascii: " ")] + Array(repeating: UInt8(ascii: "x"), count: 8192) + [0x0A]
+                    pendingDigits.removeAll()
+                }
+            }
+        }
+        func connectionStarted() {}
+    }
+
+    @Test func repliesAreFlushedAsTheyGrow() throws {
+        var pair: [Int32] = [0, 0]
+        #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &pair) == 0)
+        let (agentEnd, host) = (pair[0], pair[1])
+        let flags = fcntl(agentEnd, F_GETFL)
+        _ = fcntl(agentEnd, F_SETFL, flags | O_NONBLOCK)
+        let handler = BigReplies()
+        let signals = try SignalSource([SIGUSR2])
+        let server = ChannelServer(
+            endpoint: .device(DevicePort(fd: agentEnd, path: "socketpair", isVirtio: false)), handler: handler, signals: signals)
+        let finished = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) let unsafeServer = server
+        Thread.detachNewThread {
+            try? unsafeServer.run()
+            finished.signal()
+        }
+        // 2,000 requests in one write: 16 MB of replies if they were all held at once.
+        let count = 2000
+        var batch: [UInt8] = []
+        for i in 0..<count { batch += Array("{\"n\": \(i)}".utf8) }
+        var sent = 0
+        while sent < batch.count {
+            let n = batch[sent...].withUnsafeBytes { write(host, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            sent += n
+        }
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        var lines = 0
+        while lines < count {
+            let n = buffer.withUnsafeMutableBytes { read(host, $0.baseAddress, $0.count) }
+            if n <= 0 { break }
+            lines += buffer[0..<n].filter { $0 == 0x0A }.count
+            received += buffer[0..<n]
+        }
+        #expect(lines == count)
+        let text = String(decoding: received, as: UTF8.self).split(separator: "\n")
+        #expect(text.first?.hasPrefix("0 xxx") == true)
+        #expect(text.last?.hasPrefix("\(count - 1) xxx") == true)
+        // Pending replies never reach much beyond the flush size plus one slice's replies.
+        let sliceRequests = ChannelServer.inputSliceBytes / "{\"n\": 0}".utf8.count + 1
+        #expect(handler.largestPending < ChannelServer.replyFlushBytes + sliceRequests * 8200)
+        close(host)
+        #expect(finished.wait(timeout: .now() + 10) == .success)
+    }
+}

@@ -13,6 +13,11 @@ struct JSONWriterTests {
         (JSONValue.double(0.5), "0.5"),
         (JSONValue.double(3), "3"),
         (JSONValue.number("1e400"), "1e400"),
+        (JSONValue.string(""), #""""#),
+        (JSONValue.string("a longer string than fifteen bytes, all printable"), #""a longer string than fifteen bytes, all printable""#),
+        (JSONValue.string("\u{A9} 2\u{20AC} x\u{10FFFF}\u{7F}end\"\\"), #""\u00A9 2\u20AC x\uDBFF\uDFFF\u007Fend\"\\""#),
+        (JSONValue.string("\n\r\u{08}\u{0C}\u{1F}"), #""\n\r\b\f\u001F""#),
+        (["k\u{E9}y": "v"], #"{"k\u00E9y": "v"}"#),
     ]
 
     @Test(arguments: cases)

@@ -9,7 +9,8 @@ import QGAProtocol
 public final class AgentSession {
     public let context: CommandContext
     private let parser: RequestStreamParser
-    private var infoCache: (generation: Int, result: JSONValue)?
+    /// guest-info's serialized result, valid while the registry's generation is unchanged.
+    private var infoCache: (generation: Int, bytes: [UInt8])?
 
     public init(context: CommandContext, limits: ParserLimits = ParserLimits()) {
         self.context = context
@@ -59,6 +60,12 @@ public final class AgentSession {
             return
         }
         do {
+            if entry.name == GuestInfo.name, entry.successResponse, !entry.delimitedReply,
+                Self.isEmptyObject(request.arguments)
+            {
+                writer.writeSuccess(serialized: try cachedInfo(entry), id: request.id)
+                return
+            }
             let result = try entry.invoke(request.arguments, context)
             if entry.successResponse {
                 writer.writeSuccess(result, id: request.id, delimited: entry.delimitedReply)
@@ -67,6 +74,28 @@ public final class AgentSession {
             writer.writeError(error, id: request.id)
         } catch {
             writer.writeError(QGAError("\(error)"), id: request.id)
+        }
+    }
+
+    /// guest-info only changes when a command is blocked, allowed, frozen or registered, and
+    /// each of those bumps the registry's generation; hosts poll it often and its reply is the
+    /// largest there is, so it is built once per generation.
+    private func cachedInfo(_ entry: CommandEntry) throws -> [UInt8] {
+        let generation = context.registry.generation
+        if let cache = infoCache, cache.generation == generation { return cache.bytes }
+        let result = try entry.invoke(nil, context)
+        var serialized = JSONWriter(capacity: 4096)
+        serialized.write(result)
+        infoCache = (generation, serialized.bytes)
+        return serialized.bytes
+    }
+
+    /// No `arguments`, or `{}`.
+    private static func isEmptyObject(_ arguments: JSONValue?) -> Bool {
+        switch arguments {
+        case nil: return true
+        case .object(let members)?: return members.isEmpty
+        default: return false
         }
     }
 }

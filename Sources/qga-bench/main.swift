@@ -1,0 +1,101 @@
+// qga-bench: qemu-ga-swift against QEMU's qemu-ga, in alternating rounds on this machine.
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import ArgumentParser
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "qga-bench",
+        abstract: "Measure guest agents side by side over unix-listen, in alternating rounds.",
+        discussion: """
+            Every --agent is compared with the --reference. Each round starts every agent afresh \
+            (A B A B ...) and measures startup to the first guest-ping reply, RSS, pipelined \
+            throughput of guest-ping, guest-info and guest-get-vcpus, sequential guest-ping latency \
+            and peak RSS after 100k commands. The table shows the median of the rounds.
+            """)
+
+    @Option(name: .customLong("agent"), help: ArgumentHelp("An agent to measure, as LABEL=PATH (repeatable).", valueName: "label=path"))
+    var agents: [String] = []
+
+    @Option(help: ArgumentHelp("The agent to compare with, as LABEL=PATH.", valueName: "label=path"))
+    var reference = "qemu-ga=/usr/sbin/qemu-ga"
+
+    @Option(help: "Rounds (at least 5 for a report).")
+    var rounds = 5
+
+    @Option(help: "Multiplies the request counts (1 = 50k pings, 10k guest-info, 20k guest-get-vcpus per round).")
+    var scale = 1.0
+
+    @Option(help: ArgumentHelp("Also write the report to this markdown file.", valueName: "path"))
+    var output: String?
+
+    @Option(help: ArgumentHelp("A line about how the agents were built, for the report.", valueName: "text"))
+    var note: [String] = []
+
+    @Option(help: ArgumentHelp("Pipeline only this command (repeatable; default guest-ping, guest-info, guest-get-vcpus).", valueName: "command"))
+    var only: [String] = []
+
+    @Option(help: ArgumentHelp("Only drive the agent already listening on this socket with the pipelined loads (for profiling it under valgrind or perf), then exit.", valueName: "socket"))
+    var drive: String?
+
+    func validate() throws {
+        if drive != nil { return }
+        if agents.isEmpty { throw ValidationError("Give at least one --agent LABEL=PATH.") }
+        if rounds < 1 { throw ValidationError("--rounds must be at least 1.") }
+        for spec in agents + [reference] where Self.split(spec) == nil {
+            throw ValidationError("'\(spec)' is not LABEL=PATH.")
+        }
+    }
+
+    static func split(_ spec: String) -> (String, String)? {
+        guard let equals = spec.lastIndex(of: "=") else { return nil }
+        let label = String(spec[..<equals])
+        let path = String(spec[spec.index(after: equals)...])
+        guard !label.isEmpty, access(path, X_OK) == 0 else { return nil }
+        return (label, path)
+    }
+
+    func run() throws {
+        signal(SIGPIPE, SIG_IGN)
+        if let drive {
+            return try Workload(scale: scale, only: only).drive(socket: drive)
+        }
+        let measured = agents.compactMap(Self.split).map { AgentUnderTest(label: $0.0, path: $0.1) }
+        guard let ref = Self.split(reference).map({ AgentUnderTest(label: $0.0, path: $0.1) }) else { return }
+        let all = measured + [ref]
+        let workload = Workload(scale: scale, only: only)
+        let loadBefore = loadAverage()
+        let started = nanoseconds()
+        for round in 1...rounds {
+            for agent in all {
+                let result = try workload.measure(agent.path)
+                agent.rounds.append(result)
+                log("round \(round)/\(rounds) \(agent.label): startup \(format(result.startupMs, decimals: 2)) ms, "
+                    + "ping \(format(result.throughput["guest-ping"]))/s, info \(format(result.throughput["guest-info"]))/s, "
+                    + "vcpus \(format(result.throughput["guest-get-vcpus"]))/s, p50 \(format(result.p50Us, decimals: 1)) µs, "
+                    + "RSS \(format(result.rssStartKB)) kB, peak \(format(result.rssPeakKB)) kB")
+            }
+        }
+        let seconds = Double(nanoseconds() - started) / 1e9
+        // Other work on the machine skews the figures; say how busy it was.
+        let load = "load average (1 min) \(loadBefore) before the run, \(loadAverage()) after, on \(sysconf(Int32(_SC_NPROCESSORS_ONLN))) CPUs"
+        let report = Report(
+            measured: measured, reference: ref, rounds: rounds, workload: workload, seconds: seconds, notes: [load] + note)
+        let text = report.markdown()
+        print(text, terminator: "")
+        if let output {
+            try writeFile(output, text)
+            log("wrote \(output)")
+        }
+    }
+}
+
+func log(_ line: String) {
+    let bytes = Array((line + "\n").utf8)
+    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+}
+
+Bench.main()
