@@ -96,11 +96,24 @@ struct ClientAgainstOurAgentTests {
         #expect(agent.terminate() == 0)
     }
 
-    @Test func execNeedsGuestExec() throws {
+    @Test func execRunsAProgramInTheGuest() throws {
         let agent = try AgentProcess()
+        let echo = try runClient(["--socket", agent.socketPath, "exec", "--", "/bin/echo", "hi"])
+        #expect(echo.status == 0)
+        #expect(echo.stdout == "hi\n")
+        let failing = try runClient(["--socket", agent.socketPath, "exec", "--", "/bin/sh", "-c", "echo oops >&2; exit 3"])
+        #expect(failing.status == 3)
+        #expect(failing.stderr == "oops\n")
+        let cat = try runClient(["--socket", agent.socketPath, "exec", "--input", "to stdin", "--", "/bin/cat"])
+        #expect(cat.stdout == "to stdin")
+        #expect(agent.terminate() == 0)
+    }
+
+    @Test func execNeedsGuestExecEnabled() throws {
+        let agent = try AgentProcess(extra: ["-b", "guest-exec"])
         let result = try runClient(["--socket", agent.socketPath, "exec", "--", "/bin/echo", "hi"])
         #expect(result.status == 1)
-        #expect(result.stderr == "qga: the agent does not support guest-exec (it is not in guest-info)\n")
+        #expect(result.stderr == "qga: guest-exec is disabled on the agent\n")
         #expect(agent.terminate() == 0)
     }
 
