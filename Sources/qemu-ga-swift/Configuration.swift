@@ -1,4 +1,5 @@
 import Channel
+import Commands
 
 /// The agent's effective settings: built-in defaults, then the config file, then the
 /// command line (qemu-ga's order; lists from both accumulate).
@@ -27,7 +28,7 @@ struct Configuration: Equatable {
     mutating func apply(keyFile text: String, source: String) throws(ConfigurationError) {
         var group = ""
         for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.trimmingCharacters()
+            let line = rawLine.trimmingWhitespace()
             if line.isEmpty || line.hasPrefix("#") { continue }
             if line.hasPrefix("[") && line.hasSuffix("]") {
                 group = String(line.dropFirst().dropLast())
@@ -37,8 +38,8 @@ struct Configuration: Equatable {
                 throw ConfigurationError("\(source):\(number + 1): expected key=value, got '\(line)'")
             }
             guard group == "general" else { continue }
-            let key = line[..<equals].trimmingCharacters()
-            let value = line[line.index(after: equals)...].trimmingCharacters()
+            let key = line[..<equals].trimmingWhitespace()
+            let value = line[line.index(after: equals)...].trimmingWhitespace()
             try set(key: key, value: value, source: "\(source):\(number + 1)")
         }
     }
@@ -85,7 +86,7 @@ struct Configuration: Equatable {
 
     /// RPC lists: comma-separated on the command line, `;`-separated in key files; both work.
     static func splitList(_ text: String) -> [String] {
-        text.split(whereSeparator: { $0 == "," || $0 == ";" }).map { String($0).trimmingCharacters() }
+        text.split(whereSeparator: { $0 == "," || $0 == ";" }).map { String($0).trimmingWhitespace() }
             .filter { !$0.isEmpty }
     }
 
@@ -132,14 +133,4 @@ struct Configuration: Equatable {
 struct ConfigurationError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
-}
-
-extension StringProtocol {
-    func trimmingCharacters() -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "\n" }
-        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
-            return ""
-        }
-        return String(self[first...last])
-    }
 }

@@ -262,7 +262,7 @@ extension GuestSystem {
     }
 }
 
-extension String {
+extension StringProtocol {
     /// Without leading and trailing spaces, tabs and newlines (no Foundation needed).
     public func trimmingWhitespace() -> String {
         let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }
