@@ -71,8 +71,10 @@ enum CPUSysfs {
     /// The state of vCPU `id`.
     static func read(_ id: Int64, _ context: CommandContext) throws(QGAError) -> GuestLogicalProcessor {
         let directory = directory(id, context.paths)
-        try requireDirectory(directory, context.system)
         guard let online = try readOnline(directory, context.system) else {
+            // Only now tell "no online file" from "no such CPU": one stat fewer per CPU on
+            // the common path (guest-get-vcpus is polled).
+            try requireDirectory(directory, context.system)
             return GuestLogicalProcessor(logicalID: id, online: true, canOffline: false)
         }
         return GuestLogicalProcessor(logicalID: id, online: online, canOffline: true)
