@@ -32,5 +32,17 @@ swift_version=$(swift --version 2>&1 | head -n 1)
     --reference "qemu-ga=/usr/sbin/qemu-ga" \
     --note "qemu-ga-swift: \`swift build -c release --static-swift-stdlib\` ($swift_version); shared stdlib: \`swift build -c release\`" \
     --note "qemu-ga: Debian's qemu-guest-agent ($qemu_ga_version)" \
+    --note "The same agents with every process pinned to one CPU: [BENCHMARKS-one-cpu.md](BENCHMARKS-one-cpu.md). On 2-CPU VMs a round trip between CPUs costs a cross-CPU wake-up each way, which dominates sequential latency for both agents; on one CPU the agents' own cost shows." \
     --output docs/BENCHMARKS.md \
     "$@"
+
+# The same run with the client and both agents on CPU 0 (see the note above).
+if command -v taskset >/dev/null 2>&1; then
+    taskset -c 0 .build/release/qga-bench \
+        --agent "qemu-ga-swift=.build/bench/qemu-ga-swift" \
+        --reference "qemu-ga=/usr/sbin/qemu-ga" \
+        --note "Every process pinned to CPU 0 with \`taskset -c 0\`; otherwise as docs/BENCHMARKS.md." \
+        --note "qemu-ga: Debian's qemu-guest-agent ($qemu_ga_version)" \
+        --output docs/BENCHMARKS-one-cpu.md \
+        "$@"
+fi
