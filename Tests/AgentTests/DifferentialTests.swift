@@ -88,5 +88,26 @@ struct DifferentialTests {
         }
         #expect(shape(ours) == shape(theirs))
         #expect(!shape(ours).isEmpty)
+
+        // Every command qemu-ga 7.2 lists, we list too, enabled alike and with the same
+        // success-response (we add newer upstream ones such as guest-get-load).
+        func commands(_ reply: [String: Any]) -> [String: [String: Bool]] {
+            let list = (reply["return"] as? [String: Any])?["supported_commands"] as? [[String: Any]] ?? []
+            var result: [String: [String: Bool]] = [:]
+            for command in list {
+                guard let name = command["name"] as? String else { continue }
+                result[name] = [
+                    "enabled": command["enabled"] as? Bool ?? false,
+                    "success-response": command["success-response"] as? Bool ?? false,
+                ]
+            }
+            return result
+        }
+        let ourCommands = commands(ours)
+        let theirCommands = commands(theirs)
+        #expect(theirCommands.count >= 40)
+        for (name, flags) in theirCommands {
+            #expect(ourCommands[name] == flags, "\(name): qemu-ga \(flags), ours \(ourCommands[name] ?? [:])")
+        }
     }
 }

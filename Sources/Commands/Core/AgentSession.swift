@@ -55,7 +55,7 @@ public final class AgentSession {
             writer.writeError(.commandNotFound(request.execute), id: request.id)
             return
         }
-        if let disabled = context.registry.disabledError(for: entry.name) {
+        if let disabled = context.registry.disabledError(for: entry) {
             writer.writeError(disabled, id: request.id)
             return
         }

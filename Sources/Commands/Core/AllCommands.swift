@@ -45,6 +45,7 @@ extension CommandRegistry {
         registry.register(GuestNetworkGetRoute.self)
         registry.register(GuestGetFSInfo.self)
         registry.register(GuestGetDisks.self)
+        registry.register(GuestGetDevices.self)
         return registry
     }
 }

@@ -5,12 +5,14 @@ public struct CommandEntry {
     public let name: String
     public let successResponse: Bool
     public let delimitedReply: Bool
+    public let availableOnLinux: Bool
     let invoke: (JSONValue?, CommandContext) throws -> JSONValue
 
     init<C: GuestCommand>(_ command: C.Type) {
         name = C.name
         successResponse = C.successResponse
         delimitedReply = C.delimitedReply
+        availableOnLinux = C.availableOnLinux
         // Most requests (guest-ping, guest-info, the getters) carry no arguments, and many
         // commands return `{}`: for those the decoder and encoder would only produce these
         // same values, at the price of several allocations and dynamic casts per request.
@@ -78,11 +80,22 @@ public final class CommandRegistry {
 
     /// Why `name` is disabled right now, or nil when it is enabled.
     public func disabledError(for name: String) -> QGAError? {
+        disabledError(name, available: entry(named: name)?.availableOnLinux ?? true)
+    }
+
+    /// The same for an entry already looked up (the per-request path).
+    public func disabledError(for entry: CommandEntry) -> QGAError? {
+        disabledError(entry.name, available: entry.availableOnLinux)
+    }
+
+    /// qemu-ga's order: the frozen state first, then its block list (which also holds the
+    /// commands of other systems), then the allow list.
+    private func disabledError(_ name: String, available: Bool) -> QGAError? {
         if frozen && !Self.frozenAllowList.contains(name) {
             return .commandDisabled(name, reason: "the agent is in frozen state")
         }
         // isEmpty first: hashing the name for an empty set is most of this function's cost.
-        if !blocked.isEmpty && blocked.contains(name) { return .commandDisabled(name) }
+        if !available || (!blocked.isEmpty && blocked.contains(name)) { return .commandDisabled(name) }
         if let allowed, !allowed.contains(name) {
             return .commandDisabled(name, reason: "the command is not allowed")
         }
