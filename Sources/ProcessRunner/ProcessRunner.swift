@@ -68,6 +68,9 @@ public struct ProcessOutcome: Sendable, Equatable {
 public enum ProcessRunner {
     /// Runs `invocation` to completion (or its timeout) and returns how it ended.
     public static func run(_ invocation: ProcessInvocation) -> ProcessOutcome {
+        // Hooks and helpers must not inherit what launched the agent (a supervisor's pipes,
+        // a socket-activation fd): the same rule guest-exec children follow.
+        closeOnExecEverything()
         var outputPipe: [Int32] = [-1, -1]
         var inputPipe: [Int32] = [-1, -1]
         guard makePipe(&outputPipe) else { return ProcessOutcome(termination: .failedToStart(errno)) }

@@ -70,4 +70,15 @@ struct ProcessRunnerTests {
         #expect(lines.first.flatMap { Int32($0) } != getsid(0))
         #expect(lines.last?.hasSuffix("0000000000000000") == true)
     }
+
+    @Test func childInheritsOnlyStandardDescriptors() {
+        // A descriptor opened without O_CLOEXEC, as a careless launcher would leave one.
+        let stray = open("/dev/null", O_RDONLY)
+        #expect(stray > 2)
+        defer { close(stray) }
+        let outcome = ProcessRunner.run(ProcessInvocation("/bin/sh", ["-c", "ls /proc/$$/fd"]))
+        let fds = Set(outcome.outputText.split(separator: "\n").compactMap { Int32($0) })
+        #expect(!fds.contains(stray))
+        #expect(fds.isSuperset(of: [0, 1, 2]))
+    }
 }
