@@ -25,7 +25,13 @@ public enum FSFreeze {
     public static func freeze(mountpoints: [String]?, context: CommandContext) throws(QGAError) -> Int {
         context.logger.info("guest-fsfreeze called")
         try runHook(.freeze, context: context)
-        let mounts = try MountTable.load(context)
+        let mounts: [MountEntry]
+        do {
+            mounts = try MountTable.load(context)
+        } catch {
+            try? runHook(.thaw, context: context)  // see below: the freeze hook ran
+            throw error
+        }
 
         // Nothing may be written to disk from here until thaw.
         setFrozen(context, createStateFile: true)
@@ -37,7 +43,13 @@ public enum FSFreeze {
             _ = try? thaw(context: context)
             throw error
         }
-        if frozen == 0 { unsetFrozen(context) }
+        if frozen == 0 {
+            unsetFrozen(context)
+            // Unlike qemu-ga, give a freeze hook that ran its thaw: what it locked for the
+            // snapshot (a database's tables, say) must not stay locked because nothing froze.
+            // A failing thaw hook is logged; the reply is still the count.
+            try? runHook(.thaw, context: context)
+        }
         return frozen
     }
 

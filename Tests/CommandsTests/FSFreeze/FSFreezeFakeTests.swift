@@ -102,14 +102,26 @@ struct FSFreezeFakeTests {
         _ = f.execute("guest-fsfreeze-thaw")
     }
 
-    @Test("freezing nothing leaves the agent thawed and does not run the thaw hook")
+    @Test("freezing nothing leaves the agent thawed and gives the freeze hook its thaw (qemu-ga does not)")
     func freezeNothing() {
         let f = FreezeFixture(hook: FreezeHook(path: "/hook"))
         f.system.executables = ["/hook"]
         #expect(f.execute("guest-fsfreeze-freeze-list", #"{"mountpoints":[]}"#) == #"{"return": 0}"#)
         #expect(f.status() == #"{"return": "thawed"}"#)
         #expect(!f.isFrozenOnDisk)
-        #expect(f.system.invocations.map(\.arguments) == [["freeze"]])
+        #expect(f.system.invocations.map(\.arguments) == [["freeze"], ["thaw"]])
+    }
+
+    @Test("a failing thaw hook after freezing nothing is logged; the reply is still 0")
+    func freezeNothingThawHookFails() {
+        let f = FreezeFixture(hook: FreezeHook(path: "/hook"))
+        f.system.executables = ["/hook"]
+        f.system.respond = { invocation in
+            ProcessOutcome(termination: .exited(invocation.arguments == ["thaw"] ? 1 : 0))
+        }
+        #expect(f.execute("guest-fsfreeze-freeze-list", #"{"mountpoints":["/not-mounted"]}"#) == #"{"return": 0}"#)
+        #expect(f.status() == #"{"return": "thawed"}"#)
+        #expect(f.system.invocations.map(\.arguments) == [["freeze"], ["thaw"]])
     }
 
     @Test("freeze-list argument errors use qemu's texts")
