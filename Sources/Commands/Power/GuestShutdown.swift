@@ -30,25 +30,8 @@ public enum GuestShutdown: GuestCommand {
         let invocation = try invocation(mode: arguments.mode, system: context.system)
         context.logger.info("guest-shutdown called, mode: \(arguments.mode ?? "powerdown")")
         context.system.syncFilesystems()
-        let outcome = context.system.run(invocation)
-        let output = outcome.outputText.trimmingWhitespace()
-        switch outcome.termination {
-        case .exited(0):
-            return EmptyResult()
-        case .exited(let status):
-            throw QGAError("child process has failed to shutdown: \(output.isEmpty ? "exit status \(status)" : output)")
-        case .signaled:
-            throw QGAError("child process has terminated abnormally\(output.isEmpty ? "" : ": \(output)")")
-        case .timedOut:
-            let detail = output.isEmpty ? "" : ": \(output)"
-            throw QGAError(
-                "child process has failed to shutdown: no exit within \(Int(timeout)) seconds\(detail)")
-        case .failedToStart(let code):
-            // What qemu-ga's forked child prints when execvp fails.
-            throw QGAError(
-                "child process has failed to shutdown: failed to exec '\(invocation.executable)': "
-                    + QGAError.errorText(code), errno: code)
-        }
+        try context.system.runHelper(invocation, toDo: "shutdown")
+        return EmptyResult()
     }
 
     /// The program to run for `mode`, or qemu-ga's error for an unknown mode.

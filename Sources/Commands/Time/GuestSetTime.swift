@@ -31,20 +31,7 @@ public enum GuestSetTime: GuestCommand {
             context.logger.info("guest-set-time called, setting the system time from the hardware clock")
         }
         let invocation = ProcessInvocation(hwclock, [arguments.time == nil ? "-s" : "-w"], timeout: timeout)
-        let outcome = context.system.run(invocation)
-        let output = outcome.outputText.trimmingWhitespace()
-        let action = "child process has failed to set hardware clock to system time"
-        switch outcome.termination {
-        case .exited(0):
-            return EmptyResult()
-        case .exited(let status):
-            throw QGAError("\(action): \(output.isEmpty ? "exit status \(status)" : output)")
-        case .signaled:
-            throw QGAError("child process has terminated abnormally\(output.isEmpty ? "" : ": \(output)")")
-        case .timedOut:
-            throw QGAError("\(action): no exit within \(Int(timeout)) seconds\(output.isEmpty ? "" : ": \(output)")")
-        case .failedToStart(let code):
-            throw QGAError("\(action): failed to exec '\(hwclock)': \(QGAError.errorText(code))", errno: code)
-        }
+        try context.system.runHelper(invocation, toDo: "set hardware clock to system time")
+        return EmptyResult()
     }
 }

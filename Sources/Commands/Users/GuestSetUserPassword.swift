@@ -21,23 +21,8 @@ public enum GuestSetUserPassword: GuestCommand {
 
     public static func run(_ arguments: Arguments, context: CommandContext) throws -> EmptyResult {
         let invocation = try invocation(arguments)
-        let outcome = context.system.run(invocation)
-        let output = outcome.outputText.trimmingWhitespace()
-        let detail = output.isEmpty ? "" : ": \(output)"
-        switch outcome.termination {
-        case .exited(0):
-            return EmptyResult()
-        case .exited(let status):
-            throw QGAError("child process has failed to set user password: \(output.isEmpty ? "exit status \(status)" : output)")
-        case .signaled:
-            throw QGAError("child process has terminated abnormally\(detail)")
-        case .timedOut:
-            throw QGAError("child process has failed to set user password: no exit within \(Int(timeout)) seconds\(detail)")
-        case .failedToStart(let code):
-            throw QGAError(
-                "child process has failed to set user password: failed to exec 'chpasswd': \(QGAError.errorText(code))",
-                errno: code)
-        }
+        try context.system.runHelper(invocation, toDo: "set user password")
+        return EmptyResult()
     }
 
     /// The `chpasswd` run for these arguments, or qemu-ga's refusal.
