@@ -5,7 +5,7 @@ SWIFT ?= swift
 BUILD_DEPS = libjson-c-dev pkg-config
 TEST_DEPS = $(BUILD_DEPS) qemu-guest-agent socat e2fsprogs xfsprogs util-linux
 
-.PHONY: all build release run test unit-test vm-test deps test-deps clean bench profile client
+.PHONY: all build release run test unit-test vm-test deps test-deps oracles clean bench profile client
 
 all: build
 
@@ -18,8 +18,13 @@ test-deps:
 build: deps
 	$(SWIFT) build
 
+# The binary that ships (what the packages install and every binary-level test runs):
+# dist/qemu-ga-swift, stripped.
+DIST = dist
 release: deps
-	$(SWIFT) build -c release --product qemu-ga-swift
+	$(SWIFT) build -c release --static-swift-stdlib --product qemu-ga-swift
+	mkdir -p $(DIST)
+	strip -o $(DIST)/qemu-ga-swift "$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/qemu-ga-swift"
 
 run: release
 	scripts/run-agent.sh
@@ -42,9 +47,14 @@ profile: release
 # Debian's qemu-ga as an oracle), then the real-VM suite.
 test: unit-test vm-test
 
-unit-test: test-deps
+# The oracles of the differential tests: Debian's qemu-ga 7.2 (installed by test-deps) and
+# bookworm-backports' 10.0.2, unpacked under .build-oracle/10/ (scripts/fetch-oracle10.sh).
+oracles: test-deps
+	scripts/fetch-oracle10.sh
+
+unit-test: test-deps oracles release
 	$(SWIFT) build --build-tests
-	$(SWIFT) test
+	QGA_BINARY=$(CURDIR)/$(DIST)/qemu-ga-swift $(SWIFT) test
 
 # Real-VM end-to-end suite: a QEMU TCG guest running the release agent, driven like libvirt
 # (vm/README.md). Installs its own host packages; logs in .build-vm/e2e/logs/.
@@ -52,4 +62,4 @@ vm-test:
 	SWIFT=$(SWIFT) vm/e2e.sh
 
 clean:
-	rm -rf .build run
+	rm -rf .build run $(DIST)
