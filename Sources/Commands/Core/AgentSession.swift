@@ -66,9 +66,13 @@ public final class AgentSession {
                 writer.writeSuccess(serialized: try cachedInfo(entry), id: request.id)
                 return
             }
-            let result = try entry.invoke(request.arguments, context)
             if entry.successResponse {
-                writer.writeSuccess(result, id: request.id, delimited: entry.delimitedReply)
+                try writer.writeSuccess(id: request.id, delimited: entry.delimitedReply) { reply in
+                    try entry.invoke(request.arguments, context, &reply)
+                }
+            } else {
+                var discarded = JSONWriter(capacity: 0)
+                try entry.invoke(request.arguments, context, &discarded)
             }
         } catch let error as QGAError {
             writer.writeError(error, id: request.id)
@@ -83,9 +87,8 @@ public final class AgentSession {
     private func cachedInfo(_ entry: CommandEntry) throws -> [UInt8] {
         let generation = context.registry.generation
         if let cache = infoCache, cache.generation == generation { return cache.bytes }
-        let result = try entry.invoke(nil, context)
         var serialized = JSONWriter(capacity: 4096)
-        serialized.write(result)
+        try entry.invoke(nil, context, &serialized)
         infoCache = (generation, serialized.bytes)
         return serialized.bytes
     }

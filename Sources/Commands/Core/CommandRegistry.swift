@@ -6,37 +6,16 @@ public struct CommandEntry {
     public let successResponse: Bool
     public let delimitedReply: Bool
     public let availableOnLinux: Bool
-    let invoke: (JSONValue?, CommandContext) throws -> JSONValue
+    /// Decodes the arguments, runs the command and writes its result into the writer.
+    let invoke: (JSONValue?, CommandContext, inout JSONWriter) throws -> Void
 
     init<C: GuestCommand>(_ command: C.Type) {
         name = C.name
         successResponse = C.successResponse
         delimitedReply = C.delimitedReply
         availableOnLinux = C.availableOnLinux
-        // Most requests (guest-ping, guest-info, the getters) carry no arguments, and many
-        // commands return `{}`: for those the decoder and encoder would only produce these
-        // same values, at the price of several allocations and dynamic casts per request.
-        let noArguments = NoArguments() as? C.Arguments
-        let emptyResult = C.Result.self == EmptyResult.self
-        invoke = { arguments, context in
-            let decoded: C.Arguments
-            if let noArguments, Self.isEmptyObject(arguments) {
-                decoded = noArguments
-            } else {
-                decoded = try ArgumentDecoder.decode(C.Arguments.self, from: arguments)
-            }
-            let result = try C.run(decoded, context: context)
-            if emptyResult { return .object([]) }
-            return try ResultEncoder.encode(result)
-        }
-    }
-
-    /// No `arguments`, or `{}`.
-    private static func isEmptyObject(_ arguments: JSONValue?) -> Bool {
-        switch arguments {
-        case nil: return true
-        case .object(let members)?: return members.isEmpty
-        default: return false
+        invoke = { arguments, context, writer in
+            try C.run(try C.Arguments(arguments: arguments), context: context).encode(to: &writer)
         }
     }
 }

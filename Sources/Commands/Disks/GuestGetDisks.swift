@@ -12,7 +12,7 @@ import QGAProtocol
 public enum GuestGetDisks: GuestCommand {
     public static let name = "guest-get-disks"
 
-    public struct Disk: Encodable, Equatable {
+    public struct Disk: Equatable {
         public var name: String
         public var partition: Bool
         public var dependencies: [String]?
@@ -126,5 +126,17 @@ public enum GuestGetDisks: GuestCommand {
             if a.runs != b.runs { return a.runs.lexicographicallyPrecedes(b.runs) }
             return a.name < b.name
         }
+    }
+}
+
+extension GuestGetDisks.Disk: JSONEncodable {
+    public func encode(to json: inout JSONWriter) {
+        json.beginObject()
+        json.member("name", name)
+        json.member("partition", partition)
+        json.member("dependencies", dependencies)
+        json.member("address", address)
+        json.member("alias", alias)
+        json.endObject()
     }
 }

@@ -1,3 +1,5 @@
+import QGAProtocol
+
 /// `guest-fsfreeze-freeze`: runs the freeze hook, then freezes every freezable mount; returns
 /// how many were frozen.
 public enum GuestFsfreezeFreeze: GuestCommand {

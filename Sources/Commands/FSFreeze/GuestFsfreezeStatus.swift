@@ -1,3 +1,5 @@
+import QGAProtocol
+
 /// `guest-fsfreeze-status`: `"frozen"` from before the first FIFREEZE until thaw, else `"thawed"`.
 public enum GuestFsfreezeStatus: GuestCommand {
     public static let name = "guest-fsfreeze-status"

@@ -1,3 +1,5 @@
+import QGAProtocol
+
 /// `guest-fsfreeze-thaw`: thaws every mount (FITHAW until it fails), leaves the frozen state
 /// and runs the thaw hook; returns how many mounts were thawed.
 public enum GuestFsfreezeThaw: GuestCommand {

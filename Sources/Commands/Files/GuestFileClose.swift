@@ -4,7 +4,7 @@ import QGAProtocol
 public enum GuestFileClose: GuestCommand {
     public static let name = "guest-file-close"
 
-    public struct Arguments: Decodable {
+    public struct Arguments {
         public var handle: Int64
     }
 
@@ -19,5 +19,11 @@ public enum GuestFileClose: GuestCommand {
             throw QGAError.system("failed to close handle", from: error)
         }
         return EmptyResult()
+    }
+}
+
+extension GuestFileClose.Arguments: JSONObjectDecodable {
+    public init(from object: inout JSONObjectReader) throws(QGAError) {
+        handle = try object.required("handle")
     }
 }

@@ -14,7 +14,7 @@ import QGAProtocol
 public enum GuestFileOpen: GuestCommand {
     public static let name = "guest-file-open"
 
-    public struct Arguments: Decodable {
+    public struct Arguments {
         public var path: String
         public var mode: String?
     }
@@ -74,5 +74,12 @@ public enum GuestFileOpen: GuestCommand {
             try? system.closeFile(fd)
             throw error
         }
+    }
+}
+
+extension GuestFileOpen.Arguments: JSONObjectDecodable {
+    public init(from object: inout JSONObjectReader) throws(QGAError) {
+        path = try object.required("path")
+        mode = try object.optional("mode")
     }
 }

@@ -5,7 +5,7 @@ import QGAProtocol
 public enum GuestGetLoad: GuestCommand {
     public static let name = "guest-get-load"
 
-    public struct Result: Encodable, Equatable {
+    public struct Result: Equatable {
         public var load1m: Double
         public var load5m: Double
         public var load15m: Double
@@ -26,5 +26,15 @@ public enum GuestGetLoad: GuestCommand {
             throw QGAError("cannot query load average: unexpected content in \"\(path)\"")
         }
         return Result(load1m: one, load5m: five, load15m: fifteen)
+    }
+}
+
+extension GuestGetLoad.Result: JSONEncodable {
+    public func encode(to json: inout JSONWriter) {
+        json.beginObject()
+        json.member("load1m", load1m)
+        json.member("load5m", load5m)
+        json.member("load15m", load15m)
+        json.endObject()
     }
 }

@@ -13,7 +13,7 @@ import QGAProtocol
 public enum GuestNetworkGetRoute: GuestCommand {
     public static let name = "guest-network-get-route"
 
-    public struct Route: Encodable, Equatable {
+    public struct Route: Equatable {
         public var iface: String
         public var destination: String
         public var metric: Int32
@@ -113,5 +113,28 @@ public enum GuestNetworkGetRoute: GuestCommand {
     static func hex32(_ field: ProcText.Field) -> Int32? {
         guard let value = ProcText.number(field, radix: 16), value <= UInt64(UInt32.max) else { return nil }
         return Int32(bitPattern: UInt32(value))
+    }
+}
+
+extension GuestNetworkGetRoute.Route: JSONEncodable {
+    public func encode(to json: inout JSONWriter) {
+        json.beginObject()
+        json.member("iface", iface)
+        json.member("destination", destination)
+        json.member("metric", metric)
+        json.member("gateway", gateway)
+        json.member("mask", mask)
+        json.member("irtt", irtt)
+        json.member("flags", flags)
+        json.member("refcnt", refcnt)
+        json.member("use", use)
+        json.member("window", window)
+        json.member("mtu", mtu)
+        json.member("desprefixlen", desprefixlen)
+        json.member("source", source)
+        json.member("srcprefixlen", srcprefixlen)
+        json.member("nexthop", nexthop)
+        json.member("version", version)
+        json.endObject()
     }
 }

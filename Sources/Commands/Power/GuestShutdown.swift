@@ -20,7 +20,7 @@ public enum GuestShutdown: GuestCommand {
     /// not wedge the agent.
     static let timeout: Double = 60
 
-    public struct Arguments: Decodable {
+    public struct Arguments {
         /// `powerdown` (the default), `halt` or `reboot`; a plain string in qemu-ga's schema,
         /// so a bad value gets the command's own error, not a parameter error.
         public var mode: String?
@@ -51,5 +51,11 @@ public enum GuestShutdown: GuestCommand {
         }
         return ProcessInvocation(
             "/sbin/shutdown", ["-h", flag, "+0", "hypervisor initiated shutdown"], timeout: timeout)
+    }
+}
+
+extension GuestShutdown.Arguments: JSONObjectDecodable {
+    public init(from object: inout JSONObjectReader) throws(QGAError) {
+        mode = try object.optional("mode")
     }
 }

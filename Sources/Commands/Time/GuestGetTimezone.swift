@@ -7,7 +7,7 @@ import QGAProtocol
 public enum GuestGetTimezone: GuestCommand {
     public static let name = "guest-get-timezone"
 
-    public struct Result: Encodable, Equatable {
+    public struct Result: Equatable {
         public var zone: String?
         public var offset: Int
     }
@@ -16,5 +16,14 @@ public enum GuestGetTimezone: GuestCommand {
         let now = context.system.realTime() / 1_000_000_000
         let zone = context.system.localTimeZone(at: now)
         return Result(zone: zone.abbreviation.isEmpty ? nil : zone.abbreviation, offset: zone.offset)
+    }
+}
+
+extension GuestGetTimezone.Result: JSONEncodable {
+    public func encode(to json: inout JSONWriter) {
+        json.beginObject()
+        json.member("zone", zone)
+        json.member("offset", offset)
+        json.endObject()
     }
 }

@@ -10,7 +10,7 @@ import QGAProtocol
 public enum GuestSetTime: GuestCommand {
     public static let name = "guest-set-time"
 
-    public struct Arguments: Decodable {
+    public struct Arguments {
         public var time: Int64?
     }
 
@@ -33,5 +33,11 @@ public enum GuestSetTime: GuestCommand {
         let invocation = ProcessInvocation(hwclock, [arguments.time == nil ? "-s" : "-w"], timeout: timeout)
         try context.system.runHelper(invocation, toDo: "set hardware clock to system time")
         return EmptyResult()
+    }
+}
+
+extension GuestSetTime.Arguments: JSONObjectDecodable {
+    public init(from object: inout JSONObjectReader) throws(QGAError) {
+        time = try object.optional("time")
     }
 }

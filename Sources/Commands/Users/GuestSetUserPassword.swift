@@ -10,7 +10,7 @@ import QGAProtocol
 public enum GuestSetUserPassword: GuestCommand {
     public static let name = "guest-set-user-password"
 
-    public struct Arguments: Decodable {
+    public struct Arguments {
         public var username: String
         public var password: String
         public var crypted: Bool
@@ -37,5 +37,13 @@ public enum GuestSetUserPassword: GuestCommand {
         }
         let line = user + [UInt8(ascii: ":")] + password + [UInt8(ascii: "\n")]
         return ProcessInvocation("chpasswd", arguments.crypted ? ["-e"] : [], input: .bytes(line), timeout: timeout)
+    }
+}
+
+extension GuestSetUserPassword.Arguments: JSONObjectDecodable {
+    public init(from object: inout JSONObjectReader) throws(QGAError) {
+        username = try object.required("username")
+        password = try object.required("password")
+        crypted = try object.required("crypted")
     }
 }

@@ -7,7 +7,7 @@ import QGAProtocol
 public enum GuestSetVCPUs: GuestCommand {
     public static let name = "guest-set-vcpus"
 
-    public struct Arguments: Decodable {
+    public struct Arguments {
         public var vcpus: [GuestLogicalProcessor]
     }
 
@@ -24,5 +24,11 @@ public enum GuestSetVCPUs: GuestCommand {
             processed += 1
         }
         return processed
+    }
+}
+
+extension GuestSetVCPUs.Arguments: JSONObjectDecodable {
+    public init(from object: inout JSONObjectReader) throws(QGAError) {
+        vcpus = try object.required("vcpus")
     }
 }
