@@ -55,8 +55,6 @@ public final class CommandRegistry {
         byName[name].map { entries[$0] }
     }
 
-    public func contains(_ name: String) -> Bool { byName[name] != nil }
-
     /// Why `name` is disabled right now, or nil when it is enabled.
     public func disabledError(for name: String) -> QGAError? {
         disabledError(name, available: entry(named: name)?.availableOnLinux ?? true)
