@@ -90,7 +90,7 @@ install:
 
 # Debian package from the release binary: dist/qemu-ga-swift_<version>_<arch>.deb. Built in a
 # copy under .build-pkg/ because dpkg-buildpackage writes into the parent directory.
-PACKAGE_DEPS = debhelper dpkg-dev fakeroot lintian rpm groff devscripts systemd gzip
+PACKAGE_DEPS = debhelper dpkg-dev fakeroot lintian rpm groff man-db devscripts systemd gzip busybox-static socat
 package-deps:
 	@scripts/install-deps.sh $(PACKAGE_DEPS)
 
@@ -114,6 +114,11 @@ rpm: release package-deps
 	mv .build-pkg/rpm/RPMS/*/qemu-ga-swift-*.rpm $(DIST)/
 	@ls -l $(DIST)/qemu-ga-swift-*.rpm
 
+# Tests of make install, the unit, the SysV script, the .deb, the .rpm and the man page
+# (packaging/test-packages.sh; nothing is installed on this machine).
+package-test: deb rpm
+	packaging/test-packages.sh
+
 run: release
 	scripts/run-agent.sh
 
@@ -132,8 +137,8 @@ profile: release
 	scripts/profile.sh
 
 # Every test: protocol and handler tests, the real binary over unix sockets (and against
-# Debian's qemu-ga as an oracle), then the real-VM suite.
-test: unit-test vm-test
+# Debian's qemu-ga as an oracle), the packages, then the real-VM suite.
+test: unit-test package-test vm-test
 
 # The oracles of the differential tests: Debian's qemu-ga 7.2 (installed by test-deps) and
 # bookworm-backports' 10.0.2, unpacked under .build-oracle/10/ (scripts/fetch-oracle10.sh).
