@@ -148,18 +148,8 @@ extension Int64: JSONDecodable {}
 extension Int32: JSONDecodable {}
 extension UInt64: JSONDecodable {}
 extension UInt32: JSONDecodable {}
-
-extension Double: JSONDecodable {
-    public init(json: JSONValue, path: ParameterPath) throws(QGAError) {
-        switch json {
-        case .int(let value): self = Double(value)
-        case .uint(let value): self = Double(value)
-        case .double(let value): self = value
-        case .number(let text): self = Double(text) ?? .nan
-        default: throw path.typeMismatch(expected: "number")
-        }
-    }
-}
+// No Double: no qemu-ga command takes a `number`, and reading one back from its lexeme needs
+// strtod, which Embedded Swift's standard library does not bring.
 
 extension JSONValue: JSONDecodable {
     /// Any value, as it is.
