@@ -19,7 +19,7 @@ module Glibc [system] {
 MAP
 printf '#include <%s>\n' errno.h stdio.h stdlib.h string.h unistd.h > "$OUT/Glibc/glibc.h"
 
-set -- -enable-experimental-feature Embedded -wmo -Osize -parse-as-library -I "$OUT" -I "$REPO/Sources/CJSONC"
+set -- -swift-version 6 -enable-experimental-feature Embedded -wmo -Osize -parse-as-library -I "$OUT" -I "$REPO/Sources/CJSONC"
 "$SWIFTC" "$@" -module-name QGAProtocol -emit-module -emit-module-path "$OUT/QGAProtocol.swiftmodule" \
     -c -o "$OUT/QGAProtocol.o" "$REPO"/Sources/QGAProtocol/*.swift
 "$SWIFTC" "$@" -module-name EmbeddedSmoke -c -o "$OUT/EmbeddedSmoke.o" "$REPO/scripts/embedded-smoke.swift"
