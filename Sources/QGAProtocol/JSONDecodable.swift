@@ -58,7 +58,7 @@ public struct ParameterPath: Sendable, CustomStringConvertible {
         }
     }
 
-    /// `error` for this value: the JSON type it should have had.
+    /// `Invalid parameter type for '<this path>', expected: <expected>`.
     public func typeMismatch(expected: String) -> QGAError {
         .invalidParameterType(description, expected: expected)
     }

@@ -7,14 +7,14 @@ public struct CommandEntry {
     public let delimitedReply: Bool
     public let availableOnLinux: Bool
     /// Decodes the arguments, runs the command and writes its result into the writer.
-    let invoke: (JSONValue?, CommandContext, inout JSONWriter) throws -> Void
+    let invoke: (JSONValue?, CommandContext, inout JSONWriter) throws(QGAError) -> Void
 
     init<C: GuestCommand>(_ command: C.Type) {
         name = C.name
         successResponse = C.successResponse
         delimitedReply = C.delimitedReply
         availableOnLinux = C.availableOnLinux
-        invoke = { arguments, context, writer in
+        invoke = { (arguments, context, writer) throws(QGAError) in
             try C.run(try C.Arguments(arguments: arguments), context: context).encode(to: &writer)
         }
     }

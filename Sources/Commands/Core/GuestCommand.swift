@@ -19,7 +19,7 @@ public protocol GuestCommand {
     /// with `Command X has been disabled`.
     static var availableOnLinux: Bool { get }
 
-    static func run(_ arguments: Arguments, context: CommandContext) throws -> Result
+    static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> Result
 }
 
 extension GuestCommand {

@@ -33,7 +33,7 @@ public enum GuestGetDiskStats: GuestCommand {
         public var weightTicks: UInt64?
     }
 
-    public static func run(_ arguments: NoArguments, context: CommandContext) throws -> [Info] {
+    public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> [Info] {
         let path = context.paths.proc("diskstats")
         let bytes: [UInt8]
         do {

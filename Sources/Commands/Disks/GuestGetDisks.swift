@@ -20,7 +20,7 @@ public enum GuestGetDisks: GuestCommand {
         public var alias: String?
     }
 
-    public static func run(_ arguments: NoArguments, context: CommandContext) throws -> [Disk] {
+    public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> [Disk] {
         let root = context.paths.sys("block")
         let system = context.system
         let entries: [String]

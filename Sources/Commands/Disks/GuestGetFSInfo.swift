@@ -21,7 +21,7 @@ public enum GuestGetFSInfo: GuestCommand {
         public var disk: [GuestDiskAddress]
     }
 
-    public static func run(_ arguments: NoArguments, context: CommandContext) throws -> [Filesystem] {
+    public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> [Filesystem] {
         let mounts = try MountTable.load(context)
         let topology = BlockTopology(context: context)
         var result: [Filesystem] = []

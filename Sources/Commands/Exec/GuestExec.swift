@@ -25,7 +25,7 @@ public enum GuestExec: GuestCommand {
         public var pid: Int64
     }
 
-    public static func run(_ arguments: Arguments, context: CommandContext) throws -> Result {
+    public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> Result {
         var input: [UInt8]?
         if let inputData = arguments.inputData { input = try Base64.decode(inputData) }
         let mode = arguments.captureOutput?.mode ?? .none

@@ -25,7 +25,7 @@ public enum GuestExecStatus: GuestCommand {
         init(exited: Bool) { self.exited = exited }
     }
 
-    public static func run(_ arguments: Arguments, context: CommandContext) throws -> Result {
+    public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> Result {
         context.logger.info("guest-exec-status called, pid: \(arguments.pid)")
         return try context.processes.status(arguments.pid, system: context.system)
     }

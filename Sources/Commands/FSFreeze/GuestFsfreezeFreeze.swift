@@ -5,7 +5,7 @@ import QGAProtocol
 public enum GuestFsfreezeFreeze: GuestCommand {
     public static let name = "guest-fsfreeze-freeze"
 
-    public static func run(_ arguments: NoArguments, context: CommandContext) throws -> Int {
+    public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> Int {
         try FSFreeze.freeze(mountpoints: nil, context: context)
     }
 }

@@ -9,7 +9,7 @@ public enum GuestFsfreezeFreezeList: GuestCommand {
         public var mountpoints: [String]?
     }
 
-    public static func run(_ arguments: Arguments, context: CommandContext) throws -> Int {
+    public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> Int {
         try FSFreeze.freeze(mountpoints: arguments.mountpoints, context: context)
     }
 }

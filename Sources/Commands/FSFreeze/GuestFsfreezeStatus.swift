@@ -4,7 +4,7 @@ import QGAProtocol
 public enum GuestFsfreezeStatus: GuestCommand {
     public static let name = "guest-fsfreeze-status"
 
-    public static func run(_ arguments: NoArguments, context: CommandContext) throws -> String {
+    public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> String {
         context.freeze.isFrozen ? "frozen" : "thawed"
     }
 }

@@ -5,7 +5,7 @@ import QGAProtocol
 public enum GuestFsfreezeThaw: GuestCommand {
     public static let name = "guest-fsfreeze-thaw"
 
-    public static func run(_ arguments: NoArguments, context: CommandContext) throws -> Int {
+    public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> Int {
         try FSFreeze.thaw(context: context)
     }
 }

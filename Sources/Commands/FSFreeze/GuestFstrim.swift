@@ -25,7 +25,7 @@ public enum GuestFstrim: GuestCommand {
         public var error: String?
     }
 
-    public static func run(_ arguments: Arguments, context: CommandContext) throws -> Result {
+    public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> Result {
         context.logger.info("guest-fstrim called")
         let mounts = try MountTable.load(context)
         let system = context.system

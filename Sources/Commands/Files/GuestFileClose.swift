@@ -8,7 +8,7 @@ public enum GuestFileClose: GuestCommand {
         public var handle: Int64
     }
 
-    public static func run(_ arguments: Arguments, context: CommandContext) throws -> EmptyResult {
+    public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> EmptyResult {
         context.logger.info("guest-file-close called, handle: \(arguments.handle)")
         let fd = try context.files.descriptor(arguments.handle)
         // The descriptor is gone whatever close reports, so the handle goes too.

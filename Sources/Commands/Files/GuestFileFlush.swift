@@ -9,7 +9,7 @@ public enum GuestFileFlush: GuestCommand {
         public var handle: Int64
     }
 
-    public static func run(_ arguments: Arguments, context: CommandContext) throws -> EmptyResult {
+    public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> EmptyResult {
         _ = try context.files.descriptor(arguments.handle)
         return EmptyResult()
     }

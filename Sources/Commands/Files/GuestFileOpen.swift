@@ -32,7 +32,7 @@ public enum GuestFileOpen: GuestCommand {
     /// `DEFAULT_NEW_FILE_MODE`.
     static let newFileMode: UInt32 = 0o666
 
-    public static func run(_ arguments: Arguments, context: CommandContext) throws -> Int64 {
+    public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> Int64 {
         let path = arguments.path
         let mode = arguments.mode ?? "r"
         context.logger.info("guest-file-open called, filepath: \(path), mode: \(mode)")

@@ -27,7 +27,7 @@ public enum GuestFileRead: GuestCommand {
     /// Bytes asked of the kernel at a time, so a huge `count` on a small file stays small.
     static let chunk = 1 << 20
 
-    public static func run(_ arguments: Arguments, context: CommandContext) throws -> Result {
+    public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> Result {
         let fd = try context.files.descriptor(arguments.handle)
         var count = defaultCount
         if let requested = arguments.count {

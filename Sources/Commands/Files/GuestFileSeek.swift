@@ -21,7 +21,7 @@ public enum GuestFileSeek: GuestCommand {
         public var eof: Bool
     }
 
-    public static func run(_ arguments: Arguments, context: CommandContext) throws -> Result {
+    public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> Result {
         let fd = try context.files.descriptor(arguments.handle)
         let whence: Int32
         switch arguments.whence {

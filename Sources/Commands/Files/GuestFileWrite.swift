@@ -16,7 +16,7 @@ public enum GuestFileWrite: GuestCommand {
         public var eof: Bool
     }
 
-    public static func run(_ arguments: Arguments, context: CommandContext) throws -> Result {
+    public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> Result {
         let fd = try context.files.descriptor(arguments.handle)
         let bytes = try Base64.decode(arguments.bufB64)
         var count = bytes.count

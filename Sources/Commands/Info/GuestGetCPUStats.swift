@@ -24,7 +24,7 @@ public enum GuestGetCPUStats: GuestCommand {
         public var guestnice: UInt64?
     }
 
-    public static func run(_ arguments: NoArguments, context: CommandContext) throws -> [Stats] {
+    public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> [Stats] {
         let path = context.paths.proc("stat")
         let bytes: [UInt8]
         do {

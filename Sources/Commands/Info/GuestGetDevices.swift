@@ -6,7 +6,7 @@ public enum GuestGetDevices: GuestCommand {
     public static let name = "guest-get-devices"
     public static var availableOnLinux: Bool { false }
 
-    public static func run(_ arguments: NoArguments, context: CommandContext) throws -> [String] {
+    public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> [String] {
         throw QGAError.unsupported
     }
 }

@@ -9,7 +9,7 @@ public enum GuestGetHostName: GuestCommand {
         public var hostName: String
     }
 
-    public static func run(_ arguments: NoArguments, context: CommandContext) throws -> Result {
+    public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> Result {
         Result(hostName: try context.system.hostName())
     }
 }

@@ -11,7 +11,7 @@ public enum GuestGetLoad: GuestCommand {
         public var load15m: Double
     }
 
-    public static func run(_ arguments: NoArguments, context: CommandContext) throws -> Result {
+    public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> Result {
         let path = context.paths.proc("loadavg")
         let bytes: [UInt8]
         do {

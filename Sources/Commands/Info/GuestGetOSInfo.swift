@@ -21,7 +21,7 @@ public enum GuestGetOSInfo: GuestCommand {
         public var variantID: String?
     }
 
-    public static func run(_ arguments: NoArguments, context: CommandContext) throws -> Result {
+    public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> Result {
         var result = Result()
         do {
             let kernel = try context.system.kernelIdentity()

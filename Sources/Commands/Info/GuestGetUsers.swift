@@ -12,7 +12,7 @@ public enum GuestGetUsers: GuestCommand {
         public var domain: String?
     }
 
-    public static func run(_ arguments: NoArguments, context: CommandContext) throws -> [User] {
+    public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> [User] {
         var users: [User] = []
         var index: [String: Int] = [:]
         for record in context.system.userAccountingRecords() where record.type == UserAccountingRecord.userProcess {

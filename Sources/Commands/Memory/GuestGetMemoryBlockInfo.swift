@@ -9,7 +9,7 @@ public enum GuestGetMemoryBlockInfo: GuestCommand {
         public var size: UInt64
     }
 
-    public static func run(_ arguments: NoArguments, context: CommandContext) throws -> Result {
+    public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> Result {
         let root = MemorySysfs.root(context.paths)
         if !context.system.isDirectory(root) {
             _ = try context.system.listDirectory(root)  // throws open("<root>"): <strerror>

@@ -10,7 +10,7 @@ public enum GuestSetMemoryBlocks: GuestCommand {
         public var memoryBlocks: [GuestMemoryBlock]
     }
 
-    public static func run(_ arguments: Arguments, context: CommandContext) throws -> [GuestMemoryBlockResponse] {
+    public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> [GuestMemoryBlockResponse] {
         arguments.memoryBlocks.map { MemorySysfs.set($0, context) }
     }
 }

@@ -36,7 +36,7 @@ public enum GuestNetworkGetInterfaces: GuestCommand {
         public var txDropped: UInt64
     }
 
-    public static func run(_ arguments: NoArguments, context: CommandContext) throws -> [Interface] {
+    public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> [Interface] {
         let entries = try context.system.interfaceAddresses()
         var interfaces: [Interface] = []
         var index: [String: Int] = [:]

@@ -32,7 +32,7 @@ public enum GuestNetworkGetRoute: GuestCommand {
         public var version: Int
     }
 
-    public static func run(_ arguments: NoArguments, context: CommandContext) throws -> [Route] {
+    public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> [Route] {
         var routes: [Route] = []
         let ipv4 = context.paths.proc("net/route")
         do {

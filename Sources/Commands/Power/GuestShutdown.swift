@@ -26,7 +26,7 @@ public enum GuestShutdown: GuestCommand {
         public var mode: String?
     }
 
-    public static func run(_ arguments: Arguments, context: CommandContext) throws -> EmptyResult {
+    public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> EmptyResult {
         let invocation = try invocation(mode: arguments.mode, system: context.system)
         context.logger.info("guest-shutdown called, mode: \(arguments.mode ?? "powerdown")")
         context.system.syncFilesystems()

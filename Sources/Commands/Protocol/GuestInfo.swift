@@ -16,7 +16,7 @@ public enum GuestInfo: GuestCommand {
         public var successResponse: Bool
     }
 
-    public static func run(_ arguments: NoArguments, context: CommandContext) throws -> Result {
+    public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> Result {
         let registry = context.registry
         return Result(
             version: context.version,

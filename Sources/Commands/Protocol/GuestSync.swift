@@ -8,7 +8,7 @@ public enum GuestSync: GuestCommand {
         public var id: Int64
     }
 
-    public static func run(_ arguments: Arguments, context: CommandContext) throws -> Int64 {
+    public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> Int64 {
         arguments.id
     }
 }

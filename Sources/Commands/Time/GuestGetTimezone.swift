@@ -12,7 +12,7 @@ public enum GuestGetTimezone: GuestCommand {
         public var offset: Int
     }
 
-    public static func run(_ arguments: NoArguments, context: CommandContext) throws -> Result {
+    public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> Result {
         let now = context.system.realTime() / 1_000_000_000
         let zone = context.system.localTimeZone(at: now)
         return Result(zone: zone.abbreviation.isEmpty ? nil : zone.abbreviation, offset: zone.offset)

@@ -20,7 +20,7 @@ public enum GuestSetTime: GuestCommand {
     /// 2070-01-01T00:00:00Z: qemu-ga accepts years 1970 to 2069.
     static let endOfRange: Int64 = 3_155_760_000
 
-    public static func run(_ arguments: Arguments, context: CommandContext) throws -> EmptyResult {
+    public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> EmptyResult {
         if let time = arguments.time {
             // Whole seconds as qemu-ga computes them (truncated toward zero).
             let seconds = time / 1_000_000_000

@@ -15,7 +15,7 @@ public enum GuestSSHAddAuthorizedKeys: GuestCommand {
         public var reset: Bool?
     }
 
-    public static func run(_ arguments: Arguments, context: CommandContext) throws -> EmptyResult {
+    public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> EmptyResult {
         let system = context.system
         try AuthorizedKeys.check(arguments.keys)
         let account = try AuthorizedKeys.account(arguments.username, system: system)

@@ -16,7 +16,7 @@ public enum GuestSSHGetAuthorizedKeys: GuestCommand {
         public var keys: [String]
     }
 
-    public static func run(_ arguments: Arguments, context: CommandContext) throws -> Result {
+    public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> Result {
         let account = try AuthorizedKeys.account(arguments.username, system: context.system)
         let lines = try AuthorizedKeys.read(AuthorizedKeys.keysFile(account), system: context.system)
         let keys = lines.map(stripped).filter { !$0.isEmpty && !$0.hasPrefix("#") }

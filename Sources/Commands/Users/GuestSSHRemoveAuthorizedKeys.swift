@@ -11,7 +11,7 @@ public enum GuestSSHRemoveAuthorizedKeys: GuestCommand {
         public var keys: [String]
     }
 
-    public static func run(_ arguments: Arguments, context: CommandContext) throws -> EmptyResult {
+    public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> EmptyResult {
         let system = context.system
         try AuthorizedKeys.check(arguments.keys)
         let account = try AuthorizedKeys.account(arguments.username, system: system)

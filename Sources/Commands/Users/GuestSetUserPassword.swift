@@ -19,7 +19,7 @@ public enum GuestSetUserPassword: GuestCommand {
     /// `chpasswd` returns at once; one stuck on a PAM module must not wedge the agent.
     static let timeout: Double = 60
 
-    public static func run(_ arguments: Arguments, context: CommandContext) throws -> EmptyResult {
+    public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> EmptyResult {
         let invocation = try invocation(arguments)
         try context.system.runHelper(invocation, toDo: "set user password")
         return EmptyResult()

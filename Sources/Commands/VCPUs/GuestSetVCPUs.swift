@@ -11,7 +11,7 @@ public enum GuestSetVCPUs: GuestCommand {
         public var vcpus: [GuestLogicalProcessor]
     }
 
-    public static func run(_ arguments: Arguments, context: CommandContext) throws -> Int64 {
+    public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> Int64 {
         var processed: Int64 = 0
         for vcpu in arguments.vcpus {
             do {
