@@ -17,6 +17,9 @@ public protocol JSONObjectDecodable: JSONDecodable {
 }
 
 extension JSONObjectDecodable {
+    // Inlinable, like the other entry points: the caller's module then specializes them for its
+    // concrete types instead of going through witness tables on every request.
+    @inlinable
     public init(json: JSONValue, path: ParameterPath) throws(QGAError) {
         var object = try JSONObjectReader(json, path: path)
         try self.init(from: &object)
@@ -27,6 +30,7 @@ extension JSONObjectDecodable {
 
 extension JSONDecodable {
     /// Decodes a command's `arguments`; absent arguments are `{}`.
+    @inlinable
     public init(arguments: JSONValue?) throws(QGAError) {
         try self.init(json: arguments ?? .object([]), path: .root)
     }
@@ -73,6 +77,7 @@ public struct JSONObjectReader {
     /// among the first 64 anyway (no command takes that many).
     private var read: UInt64 = 0
 
+    @usableFromInline
     init(_ json: JSONValue, path: ParameterPath) throws(QGAError) {
         guard case .object(let members) = json else { throw path.typeMismatch(expected: "object") }
         self.members = members
@@ -106,6 +111,7 @@ public struct JSONObjectReader {
     }
 
     /// Throws `Parameter 'x' is unexpected` for the first member nobody read.
+    @usableFromInline
     func checkAllRead() throws(QGAError) {
         for index in members.indices where index >= 64 || read & (1 << UInt64(index)) == 0 {
             throw .unexpectedParameter(path(of: members[index].key).description)

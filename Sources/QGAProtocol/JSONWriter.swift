@@ -13,6 +13,7 @@ public struct JSONWriter: Sendable {
     }
 
     /// Drops everything written after the first `count` bytes.
+    @usableFromInline
     mutating func truncate(to count: Int) { bytes.removeSubrange(count...) }
 
     /// A writer that appends to `buffer`, taking it over without a copy (`buffer` is left

@@ -10,6 +10,7 @@ extension JSONWriter {
 
     /// As ``writeSuccess(_:id:delimited:)``, with the result written by `writeResult` straight
     /// into this writer; when that throws, the writer is left as it was.
+    @inlinable
     public mutating func writeSuccess<Failure: Error>(
         id: JSONValue?, delimited: Bool = false, result writeResult: (inout JSONWriter) throws(Failure) -> Void
     ) throws(Failure) {

@@ -37,5 +37,8 @@ public struct NoArguments: JSONObjectDecodable, Sendable {
 /// The result of a command that returns nothing: `{}`.
 public struct EmptyResult: JSONEncodable, Sendable {
     public init() {}
-    public func encode(to json: inout JSONWriter) { json.raw("{}") }
+    public func encode(to json: inout JSONWriter) {
+        json.beginObject()
+        json.endObject()
+    }
 }
