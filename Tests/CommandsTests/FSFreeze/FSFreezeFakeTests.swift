@@ -239,7 +239,7 @@ struct FrozenStateTests {
         _ = f.execute("guest-fsfreeze-thaw")
         #expect(
             f.execute("guest-fstrim")
-                == #"{"error": {"class": "CommandNotFound", "desc": "Command guest-fstrim has been disabled"}}"#)
+                == #"{"error": {"class": "CommandNotFound", "desc": "Command guest-fstrim has been disabled: the command is not allowed"}}"#)
         #expect(f.execute("guest-fsfreeze-freeze-list", #"{"mountpoints":[]}"#) == #"{"return": 0}"#)
 
         let g = FreezeFixture()
@@ -415,14 +415,16 @@ struct FreezeHookCommandTests {
         #expect(f.status() == #"{"return": "thawed"}"#)
     }
 
-    @Test("a hook that is not executable: can't access, nothing run, nothing frozen")
-    func notAccessible() {
+    @Test("a missing hook: qemu-ga 10.x's failed to exec, nothing frozen, no thaw run")
+    func missingHook() {
         let f = FreezeFixture(hook: FreezeHook(path: f_missing))
+        f.system.respond = { _ in ProcessOutcome(termination: .failedToStart(ENOENT)) }
         #expect(
             f.execute("guest-fsfreeze-freeze")
-                == #"{"error": {"class": "GenericError", "desc": "can't access fsfreeze hook '\#(f_missing)': No such file or directory"}}"#)
-        #expect(f.system.invocations.isEmpty)
+                == #"{"error": {"class": "GenericError", "desc": "child process has failed to execute fsfreeze hook: failed to exec '\#(f_missing)': No such file or directory\n"}}"#)
+        #expect(f.system.invocations.map(\.arguments) == [["freeze"]])
         #expect(f.fs.calls.isEmpty)
+        #expect(f.status() == #"{"return": "thawed"}"#)
     }
 }
 
