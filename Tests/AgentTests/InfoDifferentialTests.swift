@@ -136,7 +136,14 @@ struct InfoDifferentialTests {
     @Test(arguments: Oracle.all)
     func fsinfo(oracle: String) throws {
         let pair = try Pair(oracle)
-        let (theirs, ours) = try pair.results("guest-get-fsinfo")
+        var (theirs, ours) = try pair.results("guest-get-fsinfo")
+        if Oracle.isV7(oracle) {
+            // 7.2 lists every mount of a device; 10.x (and we) only its first in mount order
+            // (the list is newest first), so bind mounts and btrfs subvolumes appear once.
+            var seen: Set<String> = []
+            let list = (theirs as? [[String: Any]] ?? []).reversed().filter { seen.insert($0["name"] as? String ?? "").inserted }
+            theirs = Array(list.reversed())
+        }
         func stable(_ value: Any) -> [String] {
             (value as? [[String: Any]] ?? []).map { fs in
                 let disks = (fs["disk"] as? [[String: Any]] ?? []).map { disk -> String in

@@ -225,7 +225,7 @@ public struct KernelIdentity: Sendable, Equatable {
 }
 
 /// A device's major and minor number.
-public struct DeviceNumber: Sendable, Equatable {
+public struct DeviceNumber: Sendable, Hashable {
     public var major: UInt32
     public var minor: UInt32
     public init(major: UInt32, minor: UInt32) {
