@@ -2,7 +2,6 @@ import Commands
 import Foundation
 import FreezeHooks
 import Glibc
-import Logging
 import QGAProtocol
 import Testing
 
@@ -168,7 +167,7 @@ struct FSFreezeLoopTests {
         let logDir = TempDirectory()
         let logPath = logDir.path + "/agent.log"
         let sink = AgentLogSink(destination: .file(logPath))
-        let logger = Logger(label: "agent") { AgentLogHandler(label: $0, sink: sink, logLevel: .debug) }
+        let logger = AgentLogger(sink: sink, level: .debug)
         let context = realContext(mounts, freeze: FreezeState(watchdogTimeout: 0, logSink: sink), logger: logger)
         let session = AgentSession(context: context)
         #expect(session.run(#"{"execute":"guest-fsfreeze-freeze"}"#) == #"{"return": 1}"#)

@@ -1,6 +1,5 @@
 import Commands
 import Foundation
-import Logging
 import QGAProtocol
 
 /// A fake `sys/` tree in a fresh temp dir, a RecordingSystem, and an AgentSession running the
@@ -24,7 +23,7 @@ final class SysfsHarness {
         let context = CommandContext(
             system: system, paths: SystemPaths(sysfs: root + "/sys", procfs: root + "/proc"),
             registry: .standard(),
-            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), stateDirectory: root)
+            stateDirectory: root)
         session = AgentSession(context: context)
     }
 
