@@ -7,6 +7,8 @@ import QGAProtocol
 final class SysfsHarness {
     let root: String
     let system = RecordingSystem()
+    /// What the handlers logged, audit lines included.
+    let log = MemoryLog()
     let session: AgentSession
 
     /// The fake sysfs root (what `QGA_SYSFS_ROOT` would be).
@@ -22,7 +24,7 @@ final class SysfsHarness {
         try FileManager.default.createDirectory(atPath: root + "/sys", withIntermediateDirectories: true)
         let context = CommandContext(
             system: system, paths: SystemPaths(sysfs: root + "/sys", procfs: root + "/proc"),
-            registry: .standard(),
+            registry: .standard(), logger: log.logger(),
             stateDirectory: root)
         session = AgentSession(context: context)
     }
