@@ -63,12 +63,20 @@ final class PrivateSyslog: @unchecked Sendable {
 
     /// Every datagram received so far. An agent sends its audit line before it replies, so
     /// once the last reply is read every line is already queued here.
-    /// Stops the reader; call once.
+    /// Everything received so far; stops the reader.
     func received() -> [String] {
-        lock.withLock { stopping = true }
-        stopped.wait()
+        stop()
         drain()
         return lock.withLock { lines }
+    }
+
+    /// Stops the reader thread (it holds this object until then); safe to call again.
+    func stop() {
+        let first: Bool = lock.withLock {
+            defer { stopping = true }
+            return !stopping
+        }
+        if first { stopped.wait() }
     }
 }
 
@@ -113,6 +121,7 @@ struct SyslogAuditTests {
     /// The datagrams an agent sent for ``requests``.
     func datagrams(binary: String, verbose: Bool = true) throws -> [SyslogDatagram] {
         let syslog = try PrivateSyslog()
+        defer { syslog.stop() }
         let agent = try AgentProcess(binary: binary, verbose: verbose, launcher: syslog.launcher)
         let client = try agent.connect()
         for request in Self.requests {
