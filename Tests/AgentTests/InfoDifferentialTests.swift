@@ -111,6 +111,25 @@ struct InfoDifferentialTests {
         #expect(ourTime >= theirTime)
     }
 
+    /// 7.2 has no guest-get-load (10.0): 10.0.2 only. Both read getloadavg(3); compared when
+    /// the kernel's averages (updated every 5 s) did not change around the two calls.
+    @Test func loadAs10() throws {
+        let pair = try Pair(Oracle.v10)
+        var compared = false
+        for _ in 0..<20 where !compared {
+            var before = [Double](repeating: 0, count: 3)
+            var after = before
+            getloadavg(&before, 3)
+            let (theirs, ours) = try pair.results("guest-get-load")
+            getloadavg(&after, 3)
+            guard before == after else { continue }
+            #expect(same(theirs, ours), "\(theirs) vs \(ours)")
+            #expect(canonical(ours) == canonical(["load1m": before[0], "load5m": before[1], "load15m": before[2]]))
+            compared = true
+        }
+        #expect(compared)
+    }
+
     @Test(arguments: Oracle.all)
     func networkInterfaces(oracle: String) throws {
         let pair = try Pair(oracle)
