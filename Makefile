@@ -90,7 +90,8 @@ install:
 
 # Debian package from the release binary: dist/qemu-ga-swift_<version>_<arch>.deb. Built in a
 # copy under .build-pkg/ because dpkg-buildpackage writes into the parent directory.
-PACKAGE_DEPS = debhelper dpkg-dev fakeroot lintian rpm groff man-db devscripts systemd gzip busybox-static socat
+PACKAGE_DEPS = debhelper dpkg-dev fakeroot lintian rpm groff man-db devscripts systemd gzip busybox-static socat \
+	mmdebstrap
 package-deps:
 	@scripts/install-deps.sh $(PACKAGE_DEPS)
 
@@ -115,9 +116,12 @@ rpm: release package-deps
 	@ls -l $(DIST)/qemu-ga-swift-*.rpm
 
 # Tests of make install, the unit, the SysV script, the .deb, the .rpm and the man page
-# (packaging/test-packages.sh; nothing is installed on this machine).
+# (packaging/test-packages.sh), and of the .deb replacing Debian's qemu-guest-agent and purged
+# in a Debian 12 chroot (packaging/test-deb-chroot.sh, root; the rootfs is cached in
+# .build-pkg/chroot/). Nothing is installed on this machine.
 package-test: deb rpm
 	packaging/test-packages.sh
+	packaging/test-deb-chroot.sh
 
 run: release
 	scripts/run-agent.sh

@@ -221,7 +221,8 @@ check "unit + an allow list in DAEMON_ARGS (empty block lists do not conflict)" 
 # ------------------------------------------------------------------ SysV init script
 SCRIPTS="packaging/qemu-guest-agent.init.in hooks/fsfreeze-hook hooks/fsfreeze-hook.d/mysql-flush.sh.sample
 hooks/fsfreeze-hook.d/postgresql-checkpoint.sh.sample debian/qemu-ga-swift.postinst debian/qemu-ga-swift.postrm
-packaging/qemu-guest-agent.default.in packaging/test-packages.sh"
+debian/qemu-ga-swift.preinst packaging/qemu-guest-agent.default.in packaging/test-packages.sh
+packaging/test-deb-chroot.sh"
 for script in $SCRIPTS; do
     check "sh -n $script" sh -n "$script"
     check "checkbashisms $script" checkbashisms -f "$script"
