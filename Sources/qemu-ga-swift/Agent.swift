@@ -6,7 +6,6 @@ import Musl
 import Channel
 import Commands
 import FreezeHooks
-import Logging
 import QGAProtocol
 
 /// Wires configuration, logging, the registry and the channel together and runs the loop.
@@ -22,9 +21,8 @@ final class Agent {
         // One sink behind every logger: it holds lines in memory while filesystems are frozen.
         // The log file is opened lazily, so an agent that starts frozen opens it only after thaw.
         let sink = AgentLogSink(destination: configuration.logfile.map { .file($0) } ?? .standardError)
-        let level: Logger.Level = configuration.verbose ? .debug : .error
-        var logger = Logger(label: "qemu-ga-swift") { AgentLogHandler(label: $0, sink: sink, logLevel: level) }
-        logger.logLevel = level
+        // qemu-ga's levels: errors only, everything with -v.
+        let logger = AgentLogger(sink: sink, level: configuration.verbose ? .debug : .error)
 
         guard LinuxSystem().isDirectory(configuration.statedir) else {
             printError("state directory '\(configuration.statedir)' does not exist (create it or pass -t DIR)")

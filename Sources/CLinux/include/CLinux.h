@@ -4,4 +4,10 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <linux/vm_sockets.h>
+#include <syslog.h>
+
+/* syslog(3) is variadic, which Swift cannot call: one message, always passed as "%s". */
+static inline void clinux_syslog(int priority, const char *message) {
+    syslog(priority, "%s", message);
+}
 #endif
