@@ -41,8 +41,7 @@ let package = Package(
         .executableTarget(
             name: "qemu-ga-swift",
             dependencies: [
-                "QGAProtocol", "Channel", "Commands", "FreezeHooks",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "QGAProtocol", "Channel", "Commands", "FreezeHooks", "CLinux",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

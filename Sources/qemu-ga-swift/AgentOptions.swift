@@ -1,127 +1,239 @@
-import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import Channel
 
-/// qemu-ga's command line, flag for flag, plus the freeze watchdog settings.
-struct AgentOptions: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "qemu-ga-swift",
-        abstract: "QEMU guest agent, wire-compatible with qemu-ga.",
-        discussion: """
-            The config file (default \(Configuration.defaultConfigFile), or $QGA_CONF, or -c) is read \
-            first; its [general] group takes the long option names as keys. The command line \
-            overrides it. -F takes its path attached (-F/path) or none (\(Configuration.defaultFsfreezeHook)).
-            """)
+/// qemu-ga's command line (`qga/main.c`'s option table, parsed by getopt_long), plus the
+/// freeze watchdog settings and 7.2's `--blacklist`.
+enum AgentCommandLine {
+    /// qemu-ga's short options (`F::`: `-F` takes its value attached or none).
+    static let shortOptions = "hVvdc:m:p:l:f:F::b:a:t:Dr"
 
-    @Option(name: [.customShort("m"), .customLong("method")], help: "Transport: virtio-serial (default), isa-serial, unix-listen, vsock-listen.")
-    var method: String?
+    static let fsfreezeTimeoutCode: Int32 = 256
+    static let fsfreezeHookTimeoutCode: Int32 = 257
 
-    @Option(name: [.customShort("p"), .customLong("path")], help: "Device or socket path; for vsock-listen <cid>:<port>.")
-    var path: String?
+    static let longOptions: [GetOpt.LongOption] = [
+        .init(name: "help", argument: .none, code: code("h")),
+        .init(name: "version", argument: .none, code: code("V")),
+        .init(name: "config", argument: .required, code: code("c")),
+        .init(name: "dump-conf", argument: .none, code: code("D")),
+        .init(name: "logfile", argument: .required, code: code("l")),
+        .init(name: "pidfile", argument: .required, code: code("f")),
+        .init(name: "fsfreeze-hook", argument: .optional, code: code("F")),
+        .init(name: "verbose", argument: .none, code: code("v")),
+        .init(name: "method", argument: .required, code: code("m")),
+        .init(name: "path", argument: .required, code: code("p")),
+        .init(name: "daemonize", argument: .none, code: code("d")),
+        .init(name: "block-rpcs", argument: .required, code: code("b")),
+        // qemu-ga 7.2's name (10.x dropped it); older units still pass it. Same code and
+        // argument kind as --block-rpcs, so getopt does not call `--bl` ambiguous.
+        .init(name: "blacklist", argument: .required, code: code("b")),
+        .init(name: "allow-rpcs", argument: .required, code: code("a")),
+        .init(name: "statedir", argument: .required, code: code("t")),
+        .init(name: "retry-path", argument: .none, code: code("r")),
+        .init(name: "fsfreeze-timeout", argument: .required, code: fsfreezeTimeoutCode),
+        .init(name: "fsfreeze-hook-timeout", argument: .required, code: fsfreezeHookTimeoutCode),
+    ]
 
-    @Option(name: [.customShort("l"), .customLong("logfile")], help: "Log to this file (append) instead of stderr.")
-    var logfile: String?
+    private static func code(_ character: Unicode.Scalar) -> Int32 { Int32(character.value) }
 
-    @Option(name: [.customShort("f"), .customLong("pidfile")], help: "PID file, written with -d (default /var/run/qemu-ga.pid).")
-    var pidfile: String?
-
-    @Option(name: .customLong("fsfreeze-hook"), help: "fsfreeze hook script (-F[PATH]).")
-    var fsfreezeHook: String?
-
-    @Option(name: .customLong("fsfreeze-hook-timeout"), help: "Kill the fsfreeze hook after this many seconds (default 60).")
-    var fsfreezeHookTimeout: Double?
-
-    @Option(name: .customLong("fsfreeze-timeout"), help: "Thaw by itself when no thaw comes within this many seconds (default 600, 0 = never).")
-    var fsfreezeTimeout: Double?
-
-    @Option(name: [.customShort("t"), .customLong("statedir")], help: "Directory for persistent state (default /var/run); must exist.")
-    var statedir: String?
-
-    @Flag(name: [.customShort("v"), .customLong("verbose")], help: "Log every level, not only errors.")
-    var verbose = false
-
-    @Flag(name: [.customShort("V"), .customLong("version")], help: "Print the version and exit.")
-    var version = false
-
-    @Flag(name: [.customShort("d"), .customLong("daemonize")], help: "Detach and write the PID file.")
-    var daemonize = false
-
-    @Option(name: [.customShort("b"), .customLong("block-rpcs")], help: "Comma-separated commands to disable; 'help' lists them.")
-    var blockRPCs: [String] = []
-
-    @Option(name: [.customShort("a"), .customLong("allow-rpcs")], help: "Comma-separated commands to allow; all others are disabled.")
-    var allowRPCs: [String] = []
-
-    @Flag(name: [.customShort("D"), .customLong("dump-conf")], help: "Print the effective configuration and exit.")
-    var dumpConf = false
-
-    @Flag(name: [.customShort("r"), .customLong("retry-path")], help: "Keep retrying to open the channel after errors.")
-    var retryPath = false
-
-    @Option(name: [.customShort("c"), .customLong("config")], help: "Config file to read instead of the default.")
-    var config: String?
-
-    /// Rewrites qemu-ga's optional-argument `-F[PATH]` (getopt `F::`) into `--fsfreeze-hook=PATH`.
-    static func normalize(_ arguments: [String]) -> [String] {
-        arguments.map { argument in
-            if argument == "-F" || argument == "--fsfreeze-hook" {
-                return "--fsfreeze-hook=\(Configuration.defaultFsfreezeHook)"
-            }
-            if argument.hasPrefix("-F") { return "--fsfreeze-hook=" + argument.dropFirst(2) }
-            return argument
-        }
+    /// What the process does after parsing.
+    enum Outcome: Equatable {
+        /// Start the agent with this configuration.
+        case run(Configuration)
+        /// Print `output` to stdout and exit with `status` (help, version, command list,
+        /// `-D`, or an error already reported on stderr).
+        case exit(status: Int32, output: String)
     }
 
-    /// The configuration: defaults, then the file, then these options.
-    func configuration(
-        environment: (String) -> String? = { Environment.get($0) },
-        readFile: (String) -> String? = { readTextFile($0) }
-    ) throws(ConfigurationError) -> Configuration {
-        var result = Configuration()
-        // Only a file named with -c must exist; the default and $QGA_CONF may be absent.
-        let file = config ?? environment("QGA_CONF") ?? Configuration.defaultConfigFile
-        if let text = readFile(file) {
-            try result.apply(keyFile: text, source: file)
-        } else if config != nil {
-            throw ConfigurationError("failed to load config file '\(file)'")
-        }
-        if let method { result.method = try Configuration.parseMethod(method) }
-        if let path { result.path = path }
-        if let logfile { result.logfile = logfile }
-        if let pidfile { result.pidfile = pidfile }
-        if let fsfreezeHook { result.fsfreezeHook = fsfreezeHook }
-        if let fsfreezeHookTimeout { result.fsfreezeHookTimeout = fsfreezeHookTimeout }
-        if let fsfreezeTimeout { result.fsfreezeTimeout = fsfreezeTimeout }
-        if let statedir { result.statedir = statedir }
-        if verbose { result.verbose = true }
-        if daemonize { result.daemonize = true }
-        if retryPath { result.retryPath = true }
-        result.blockRPCs += blockRPCs.flatMap(Configuration.splitList)
-        result.allowRPCs += allowRPCs.flatMap(Configuration.splitList)
-        return result
-    }
+    /// qemu-ga's `config_parse` and the checks of its `main` before the agent starts:
+    /// options in command-line order, the config file between (the last `-c`, else
+    /// `$QGA_CONF`, else the default; only a named file must exist).
+    static func parse(
+        _ arguments: [String], environment: (String) -> String?, reportError: (String) -> Void
+    ) -> Outcome {
+        let program = arguments.first ?? "qemu-ga-swift"
+        let options = GetOpt.parse(arguments, shortOptions: shortOptions, longOptions: longOptions)
 
-    mutating func run() throws {
-        if version {
-            print("QEMU Guest Agent \(AgentInfo.compatibleVersion) (qemu-ga-swift \(AgentInfo.release))")
-            return
-        }
-        let configuration: Configuration
+        var configuration = Configuration()
+        let named = options.last(where: { $0.code == code("c") })?.argument
+        let file = named ?? environment("QGA_CONF") ?? Configuration.defaultConfigFile
         do {
-            configuration = try self.configuration()
-            if configuration.blockRPCs.contains("help") {
-                for name in AgentInfo.commandNames() { print(name) }
-                return
-            }
-            if dumpConf {
-                print(configuration.dump(), terminator: "")
-                return
-            }
-            try configuration.validate()
+            try configuration.apply(KeyFile(contentsOf: file))
         } catch {
-            printError(error.description)
-            throw ExitCode(1)
+            if named != nil || !error.isMissing {
+                reportError("error loading configuration from path: \(file), \(error.description)")
+                return .exit(status: 1, output: "")
+            }
         }
-        let code = Agent(configuration: configuration).run()
-        if code != 0 { throw ExitCode(code) }
+
+        var dumpConf = false
+        for option in options {
+            let value = option.argument ?? ""
+            switch option.code {
+            case code("m"): configuration.method = value
+            case code("p"): configuration.path = value
+            case code("l"): configuration.logfile = value
+            case code("f"): configuration.pidfile = value
+            case code("F"): configuration.fsfreezeHook = option.argument ?? Configuration.defaultFsfreezeHook
+            case code("t"): configuration.statedir = value
+            case code("v"): configuration.verbose = true
+            case code("V"): return .exit(status: 0, output: versionText())
+            case code("d"): configuration.daemonize = true
+            case code("D"): dumpConf = true
+            case code("r"): configuration.retryPath = true
+            case code("b"), code("a"):
+                if value == "?" || value == "help" { return .exit(status: 0, output: commandListText()) }
+                if option.code == code("b") {
+                    configuration.blockRPCs += Configuration.splitList(value)
+                } else {
+                    configuration.allowRPCs += Configuration.splitList(value)
+                }
+            case code("h"): return .exit(status: 0, output: usageText(program: program))
+            case fsfreezeTimeoutCode, fsfreezeHookTimeoutCode:
+                let name = option.code == fsfreezeTimeoutCode ? "fsfreeze-timeout" : "fsfreeze-hook-timeout"
+                guard let seconds = Configuration.parseSeconds(value) else {
+                    reportError("invalid value for --\(name): '\(value)' (expected a number of seconds)")
+                    return .exit(status: 1, output: "")
+                }
+                if option.code == fsfreezeTimeoutCode {
+                    configuration.fsfreezeTimeout = seconds
+                } else {
+                    configuration.fsfreezeHookTimeout = seconds
+                }
+            case GetOpt.unknown:
+                // getopt_long already said which option; qemu-ga adds this line on stdout.
+                return .exit(status: 1, output: "Unknown option, try '\(program) --help' for more information.\n")
+            default: break  // -c: read above
+            }
+        }
+
+        // systemd socket activation decides the transport (qemu-ga's main).
+        switch SocketActivation.count(environment: environment) {
+        case 0:
+            if configuration.effectivePath == nil {
+                reportError("must specify a path for this channel")
+                return .exit(status: 1, output: "")
+            }
+        case let count:
+            do {
+                try SocketActivation.adopt(count: count)
+            } catch {
+                reportError(error.description)
+                return .exit(status: 1, output: "")
+            }
+            guard count == 1 else {
+                reportError("qemu-ga only supports listening on one socket")
+                return .exit(status: 1, output: "")
+            }
+            guard let method = SocketActivation.method(of: SocketActivation.firstDescriptor) else {
+                reportError("unsupported listen fd type")
+                return .exit(status: 1, output: "")
+            }
+            configuration.method = method.rawValue
+            configuration.path = nil
+            configuration.listenDescriptor = SocketActivation.firstDescriptor
+        }
+
+        if dumpConf { return .exit(status: 0, output: configuration.dump()) }
+        return .run(configuration)
+    }
+
+    /// `-V`: the upstream release whose behaviour this agent implements, and our own.
+    static func versionText() -> String {
+        "QEMU Guest Agent \(AgentInfo.compatibleVersion) (qemu-ga-swift \(AgentInfo.release))\n"
+    }
+
+    /// `-b help`, `-a ?`: every command, one per line, in registry order.
+    static func commandListText() -> String {
+        AgentInfo.commandNames().map { $0 + "\n" }.joined()
+    }
+
+    /// `-h`: laid out like qemu-ga's help, with this agent's options and defaults.
+    static func usageText(program: String) -> String {
+        """
+        Usage: \(program) [-m <method> -p <path>] [<options>]
+        qemu-ga-swift \(AgentInfo.release), QEMU Guest Agent \(AgentInfo.compatibleVersion) compatible
+
+          -c, --config=PATH read this config file (default \(Configuration.defaultConfigFile),
+                            or $QGA_CONF when set); the command line overrides it
+          -m, --method      how to reach the host: virtio-serial (the default),
+                            isa-serial, unix-listen or vsock-listen
+          -p, --path        the device or socket (virtio-serial default:
+                            \(VirtioSerialPort.defaultPath),
+                            isa-serial default: /dev/ttyS0);
+                            vsock-listen takes <cid>:<port>
+          -l, --logfile     log to this file instead of stderr
+          -f, --pidfile     the pid file written with -d (default /var/run/qemu-ga.pid)
+          -F, --fsfreeze-hook[=PATH]
+                            run PATH freeze / PATH thaw around filesystem freezes
+                            (default \(Configuration.defaultFsfreezeHook)); give PATH
+                            attached: -F/path/to/hook, never -F /path/to/hook
+              --fsfreeze-hook-timeout=SECONDS
+                            kill a hook still running after SECONDS (default \(Configuration.formatSeconds(Configuration.defaultFsfreezeHookTimeout)),
+                            0 = never)
+              --fsfreeze-timeout=SECONDS
+                            thaw by itself when no thaw comes within SECONDS
+                            (default \(Configuration.formatSeconds(Configuration.defaultFsfreezeTimeout)), 0 = never)
+          -t, --statedir    directory for persistent state (default /var/run)
+          -v, --verbose     log debugging messages too
+          -V, --version     print the version and exit
+          -d, --daemonize   detach and run in the background
+          -b, --block-rpcs  disable these commands (comma-separated, no spaces;
+                            "--block-rpcs=help" lists every command)
+          -a, --allow-rpcs  enable only these commands (comma-separated, no spaces;
+                            "--allow-rpcs=help" lists every command)
+          -D, --dump-conf   print the effective configuration as a config file and exit
+          -r, --retry-path  keep reopening the channel every 5 s while it is missing or
+                            after it fails (virtio-serial unplug and replug, say)
+          -h, --help        print this help and exit
+
+        """
+    }
+}
+
+/// systemd socket activation as qemu-ga checks it (`check_socket_activation`).
+enum SocketActivation {
+    /// systemd's first passed descriptor (`SD_LISTEN_FDS_START`).
+    static let firstDescriptor: Int32 = 3
+
+    /// How many sockets systemd passed to this process: `LISTEN_FDS` when `LISTEN_PID` is us.
+    static func count(environment: (String) -> String?) -> Int {
+        guard let pid = environment("LISTEN_PID").flatMap({ Int32($0) }), pid == getpid(),
+            let count = environment("LISTEN_FDS").flatMap({ Int($0) }), count > 0
+        else { return 0 }
+        return count
+    }
+
+    /// Takes the passed descriptors as qemu-ga does: close-on-exec, and `LISTEN_*` removed
+    /// from the environment, so neither reaches a `guest-exec` child.
+    static func adopt(count: Int) throws(ConfigurationError) {
+        unsetenv("LISTEN_FDS")
+        unsetenv("LISTEN_PID")
+        unsetenv("LISTEN_FDNAMES")
+        for fd in firstDescriptor..<(firstDescriptor + Int32(clamping: count)) {
+            let flags = fcntl(fd, F_GETFD)
+            if flags == -1 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) == -1 {
+                throw ConfigurationError(
+                    "Socket activation failed: invalid file descriptor fd = \(fd): \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+
+    /// The transport a passed socket serves, from its address family.
+    static func method(of fd: Int32) -> ChannelMethod? {
+        var address = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let result = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard result == 0 else { return nil }
+        switch Int32(address.ss_family) {
+        case AF_UNIX: return .unixListen
+        case AF_VSOCK: return .vsockListen
+        default: return nil
+        }
     }
 }

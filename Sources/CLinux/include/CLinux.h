@@ -4,4 +4,5 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <linux/vm_sockets.h>
+#include <getopt.h> /* getopt_long: the agent's command line, as qemu-ga parses it */
 #endif
