@@ -250,6 +250,22 @@ struct CommandLineTests {
         #expect(try client.call(#"{"execute":"guest-get-time"}"#)["return"] != nil)
     }
 
+    @Test func blacklistConfigKeyIsReadAs72ReadsIt() throws {
+        // 7.2's key (10.x ignores it): kept, like --blacklist, for older installations.
+        let dir = TempDir()
+        try "[general]\nblacklist=guest-ping,guest-exec\n".write(toFile: dir.file("conf"), atomically: true, encoding: .utf8)
+        let ours = try runProcess(agentBinary, ["-D"], environment: ["QGA_CONF": dir.file("conf")])
+        let oracle = try runProcess(Oracle.v7, ["-D"], environment: ["QGA_CONF": dir.file("conf")])
+        let blockLine = { (text: String) in
+            text.split(separator: "\n").first { $0.hasPrefix("block-rpcs=") }.map {
+                $0.dropFirst("block-rpcs=".count).split(separator: ",").sorted()
+            }
+        }
+        #expect(ours.status == 0 && oracle.status == 0)
+        #expect(blockLine(ours.stdout) == ["guest-exec", "guest-ping"])
+        #expect(blockLine(ours.stdout) == blockLine(oracle.stdout))
+    }
+
     @Test func allowAndBlockTogetherBlockListWins() throws {
         let agent = try AgentProcess(extra: ["-a", "guest-ping,guest-info,guest-sync", "-b", "guest-info"])
         let client = try agent.connect()
@@ -451,6 +467,10 @@ struct DaemonTests {
         kill(process.processIdentifier, SIGTERM)
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
+        // 10.0.2 gives up at once (the retry at start came in 10.1).
+        let oracle = try runProcess(
+            Oracle.v10, ["-r", "-m", "unix-listen", "-p", dir.file("never/sock"), "-t", dir.path], environment: noConfig)
+        #expect(oracle.status == 1)
     }
 
     @Test func sigtermWhileWaitingForTheChannelExitsCleanly() throws {
@@ -535,6 +555,32 @@ struct SocketActivationTests {
             process.waitUntilExit()
             #expect(process.terminationStatus == 0)
             #expect(text.contains("method=unix-listen\npidfile="), "\(binary): \(text)")
+        }
+    }
+
+    @Test func aSocketOfAnotherFamilyIsAnError() throws {
+        for binary in [agentBinary, Oracle.v10] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+            process.arguments = [
+                "-c",
+                """
+                import os, socket, sys
+                s = socket.socket(socket.AF_INET); s.bind(("127.0.0.1", 0)); s.listen(1)
+                os.dup2(s.fileno(), 3); os.set_inheritable(3, True)
+                os.environ["LISTEN_FDS"] = "1"; os.environ["LISTEN_PID"] = str(os.getpid())
+                os.execv(sys.argv[1], [sys.argv[1], "-D"])
+                """,
+                binary,
+            ]
+            process.environment = ProcessInfo.processInfo.environment.merging(["QGA_CONF": "/nonexistent/qemu-ga.conf"]) { $1 }
+            let err = Pipe()
+            process.standardError = err
+            try process.run()
+            let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 1, "\(binary)")
+            #expect(text.contains("unsupported listen fd type"), "\(binary): \(text)")
         }
     }
 
