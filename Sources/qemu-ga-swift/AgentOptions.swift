@@ -77,7 +77,7 @@ enum AgentCommandLine {
             case code("p"): configuration.path = value
             case code("l"): configuration.logfile = value
             case code("f"): configuration.pidfile = value
-            case code("F"): configuration.fsfreezeHook = option.argument ?? Configuration.defaultFsfreezeHook
+            case code("F"): configuration.fsfreezeHook = Configuration.hookPath(option.argument)
             case code("t"): configuration.statedir = value
             case code("v"): configuration.verbose = true
             case code("V"): return .exit(status: 0, output: versionText())

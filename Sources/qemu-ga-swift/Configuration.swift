@@ -43,7 +43,7 @@ struct Configuration: Equatable {
         if let value = try file.string("path", in: group) { path = value }
         if let value = try file.string("logfile", in: group) { logfile = value }
         if let value = try file.string("pidfile", in: group) { pidfile = value }
-        if let value = try file.string("fsfreeze-hook", in: group) { fsfreezeHook = value }
+        if let value = try file.string("fsfreeze-hook", in: group) { fsfreezeHook = Configuration.hookPath(value) }
         if let value = try file.string("statedir", in: group) { statedir = value }
         // Like qemu-ga, verbose=false in the file does not undo anything.
         if try file.boolean("verbose", in: group) == true { verbose = true }
@@ -60,6 +60,13 @@ struct Configuration: Equatable {
             guard let seconds = Configuration.parseSeconds(value) else { throw KeyFileError.uninterpretable("fsfreeze-timeout") }
             fsfreezeTimeout = seconds
         }
+    }
+
+    /// The hook an `-F`/`fsfreeze-hook` value names: an empty value means the default hook,
+    /// as a bare `-F` does (qemu-ga takes "" as the hook's path and then fails every freeze).
+    static func hookPath(_ value: String?) -> String {
+        guard let value, !value.isEmpty else { return defaultFsfreezeHook }
+        return value
     }
 
     /// A command-line list (`-b a,b`): split at `,` like qemu-ga's `g_strsplit` (an empty

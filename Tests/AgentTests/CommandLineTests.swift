@@ -139,7 +139,6 @@ struct CommandLineDifferentialTests {
         .init(["-D"], config: "[general]\npath=\\sa\\sb\\tc\\nd\\re\\\\f  \nlogfile=  x y  \n"),
         .init(["-D"], config: "  # comment\n\n[general]  \n  path = /q \npidfile=/1\npidfile=/2\n[other]\npath=/nope\n[general]\nstatedir=/s\n"),
         .init(["-D"], config: "[general]\r\nmethod=isa-serial\r\nfsfreeze-hook=/h\r\n"),
-        .init(["-D"], config: "[general]\nfsfreeze-hook=\n"),
         .init(["-D"], config: "[general]\nblock-rpcs=guest-ping,guest-info\n"),
         .init(["-D", "-b", "guest-exec", "-t", "/from/cli", "-F"], config: "[general]\nmethod=isa-serial\nstatedir=/from/file\nblock-rpcs=guest-ping\n"),
         .init(["-D"], config: "[general]\nunknown-key=1\nother=\\q\n[x]\ndaemon=maybe\n"),
@@ -264,6 +263,16 @@ struct CommandLineTests {
         #expect(ours.status == 0 && oracle.status == 0)
         #expect(blockLine(ours.stdout) == ["guest-exec", "guest-ping"])
         #expect(blockLine(ours.stdout) == blockLine(oracle.stdout))
+    }
+
+    @Test(arguments: [(["-D", "--fsfreeze-hook="], nil), (["-D"], "[general]\nfsfreeze-hook=\n")] as [([String], String?)])
+    func anEmptyHookPathMeansTheDefaultHook(_ arguments: [String], config: String?) throws {
+        // Deliberate: qemu-ga takes "" as the hook's path, and every freeze then fails.
+        let testCase = CommandLineCase(arguments, config: config)
+        let ours = try runCommandLine(agentBinary, testCase)
+        let oracle = try runCommandLine(Oracle.v10, testCase)
+        #expect(ours.dump?["fsfreeze-hook"] == "/etc/qemu/fsfreeze-hook")
+        #expect(oracle.dump?["fsfreeze-hook"] == "")
     }
 
     @Test func allowAndBlockTogetherBlockListWins() throws {
