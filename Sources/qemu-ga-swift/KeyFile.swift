@@ -60,6 +60,9 @@ struct KeyFile {
     /// `g_key_file_get_string`: the value unescaped; nil when the key is absent.
     func string(_ key: String, in group: String) throws(KeyFileError) -> String? {
         guard let raw = groups[group]?[key] else { return nil }
+        guard String(validating: raw, as: UTF8.self) != nil else {
+            throw KeyFileError("Key file contains key “\(key)” with value “\(KeyFile.text(raw))” which is not UTF-8")
+        }
         var value: [UInt8] = []
         var index = 0
         while index < raw.count {
@@ -82,10 +85,7 @@ struct KeyFile {
             }
             index += 1
         }
-        guard let text = String(validating: value, as: UTF8.self) else {
-            throw KeyFileError("Key file contains key “\(key)” with value “\(KeyFile.text(value))” which is not UTF-8")
-        }
-        return text
+        return KeyFile.text(value)
     }
 
     /// `g_key_file_get_boolean`: exactly `true`/`1` or `false`/`0` (trailing blanks allowed);
@@ -133,7 +133,7 @@ struct KeyFile {
         while end < key.count && !"=[]".utf8.contains(key[end]) { end += 1 }
         if end == 0 || key[0] == UInt8(ascii: " ") || key[end - 1] == UInt8(ascii: " ") { return false }
         if end < key.count {
-            guard key[end] == UInt8(ascii: "["), key.last == UInt8(ascii: "]"), end + 1 < key.count - 1 else { return false }
+            guard key[end] == UInt8(ascii: "["), key.last == UInt8(ascii: "]"), end < key.count - 1 else { return false }
             let locale = key[(end + 1)..<(key.count - 1)]
             return locale.allSatisfy { byte in
                 (byte >= 0x80) || (byte >= 0x30 && byte <= 0x39) || ((byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A)

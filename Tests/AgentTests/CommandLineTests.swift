@@ -156,6 +156,8 @@ struct CommandLineDifferentialTests {
         .init(["-D"], config: "[gen[eral]\n"),
         .init(["-D"], config: "[]\n"),
         .init(["-D"], config: "[general]\na]b=c\n"),
+        .init(["-D"], config: "[general]\npath[de]=/lokal\nkey[]=x\npath=/p\n"),
+        .init(["-D"], config: "[general]\nlogfile=caf\u{E9}\n"),
         .init(["-V"], config: "[general]\ndaemon=yes\n"),  // the file is read before any option acts
         // 10.x only: -a, -c, both lists together.
         .init(["-D", "-a", "guest-ping", "-b", "guest-info"], oracles: .v10Only),
