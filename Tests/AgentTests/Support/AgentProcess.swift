@@ -163,12 +163,17 @@ final class AgentClient {
         var lines: [[UInt8]] = []
         let deadline = Date().addingTimeInterval(timeout)
         var buffer = [UInt8](repeating: 0, count: 65536)
+        // Only bytes not searched yet are searched: a multi-megabyte reply arrives in 64 KB reads,
+        // and rescanning all of it after each read made one reply quadratic (seconds in a debug build).
+        var searched = 0
         while lines.count < count {
-            if let newline = pending.firstIndex(of: 0x0A) {
+            if let newline = pending[searched...].firstIndex(of: 0x0A) {
                 lines.append(Array(pending[..<newline]))
                 pending.removeSubrange(...newline)
+                searched = 0
                 continue
             }
+            searched = pending.count
             let left = deadline.timeIntervalSinceNow
             guard left > 0 else { break }
             var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
