@@ -6,7 +6,6 @@ import Musl
 import Channel
 import Commands
 import FreezeHooks
-import Logging
 import QGAProtocol
 
 /// Wires configuration, logging, the registry and the channel together and runs the loop.
@@ -22,9 +21,8 @@ final class Agent {
         // One sink behind every logger: it holds lines in memory while filesystems are frozen.
         // The log file is opened lazily, so an agent that starts frozen opens it only after thaw.
         let sink = AgentLogSink(destination: configuration.logfile.map { .file($0) } ?? .standardError)
-        let level: Logger.Level = configuration.verbose ? .debug : .error
-        var logger = Logger(label: "qemu-ga-swift") { AgentLogHandler(label: $0, sink: sink, logLevel: level) }
-        logger.logLevel = level
+        // qemu-ga's levels: errors only, everything with -v.
+        let logger = AgentLogger(sink: sink, level: configuration.verbose ? .debug : .error)
 
         guard configuration.channelMethod != nil || configuration.listenDescriptor != nil else {
             printError("unsupported channel method/type: \(configuration.method)")
@@ -181,7 +179,7 @@ final class Agent {
 
     /// `-r` with no channel at start (upstream 10.1): try again every 5 s, sleeping in
     /// between (no busy loop); SIGTERM or SIGINT ends the wait and the agent (nil).
-    private func waitForEndpoint(logger: Logger) -> ChannelServer.Endpoint? {
+    private func waitForEndpoint(logger: AgentLogger) -> ChannelServer.Endpoint? {
         var waitSet = sigset_t()
         sigemptyset(&waitSet)
         for signal in [SIGTERM, SIGINT, SIGHUP, SIGIO] { sigaddset(&waitSet, signal) }

@@ -1,4 +1,3 @@
-import Logging
 import QGAProtocol
 
 /// Where the agent finds the kernel's interfaces. Production uses the real ones; tests and
@@ -40,7 +39,7 @@ public final class CommandContext {
     public let system: any GuestSystem
     public let paths: SystemPaths
     public let registry: CommandRegistry
-    public var logger: Logger
+    public var logger: AgentLogger
     /// `-t/--statedir`.
     public let stateDirectory: String
     /// The version `guest-info` reports.
@@ -54,7 +53,7 @@ public final class CommandContext {
 
     public init(
         system: any GuestSystem, paths: SystemPaths = SystemPaths(), registry: CommandRegistry,
-        logger: Logger = Logger(label: "qemu-ga-swift"), stateDirectory: String = "/var/run",
+        logger: AgentLogger = .discarding, stateDirectory: String = "/var/run",
         version: String = AgentVersion.compatible, freeze: FreezeState = FreezeState()
     ) {
         self.system = system

@@ -34,7 +34,7 @@ public enum GuestExecStatus: GuestCommand {
     }
 
     public static func run(_ arguments: Arguments, context: CommandContext) throws -> Result {
-        context.logger.info("guest-exec-status called, pid: \(arguments.pid)")
+        context.logger.audit("guest-exec-status called, pid: \(UInt32(truncatingIfNeeded: arguments.pid))")
         return try context.processes.status(arguments.pid, system: context.system)
     }
 }

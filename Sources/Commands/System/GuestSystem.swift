@@ -13,8 +13,9 @@ public protocol GuestSystem: AnyObject {
     /// attribute, which the kernel hands out whole on the first read, without a second read
     /// to see EOF. The corresponding C functions are `open(2)` and `read(2)`.
     func readFile(_ path: String, maxBytes: Int) throws(QGAError) -> [UInt8]
-    /// Replaces the file's content (`open(O_WRONLY|O_TRUNC)`, `write(2)`); does not create it
-    /// unless `create` is set.
+    /// Replaces the file's content (`open(O_WRONLY|O_TRUNC)`, `write(2)`). With `create`, a new
+    /// file replaces whatever is at `path` (`unlink(2)`, `open(O_CREAT|O_EXCL|O_NOFOLLOW)`), so
+    /// a planted symlink is never written through.
     func writeFile(_ path: String, _ bytes: [UInt8], create: Bool) throws(QGAError)
     /// Names in a directory, without `.` and `..`, in directory order (`readdir(3)`).
     func listDirectory(_ path: String) throws(QGAError) -> [String]

@@ -40,8 +40,7 @@ public final class LinuxSystem: GuestSystem {
     }
 
     public func writeFile(_ path: String, _ bytes: [UInt8], create: Bool) throws(QGAError) {
-        let flags = O_WRONLY | O_CLOEXEC | O_TRUNC | (create ? O_CREAT : 0)
-        let fd = open(path, flags, 0o600)
+        let fd = create ? createNew(path) : open(path, O_WRONLY | O_CLOEXEC | O_TRUNC)
         guard fd >= 0 else { throw QGAError.system("open(\"\(path)\")", errno: errno) }
         defer { close(fd) }
         var offset = 0
@@ -53,6 +52,17 @@ public final class LinuxSystem: GuestSystem {
             }
             offset += n
         } while offset < bytes.count
+    }
+
+    /// A new, empty file at `path` itself, or -1 with errno. Whatever was there (a stale file, a
+    /// symlink someone planted) is unlinked first, and O_EXCL|O_NOFOLLOW make sure nothing is
+    /// ever written through a symlink, even one planted in between.
+    private func createNew(_ path: String) -> Int32 {
+        let flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC
+        let fd = open(path, flags, 0o600)
+        if fd >= 0 || errno != EEXIST { return fd }
+        if unlink(path) != 0 { return -1 }
+        return open(path, flags, 0o600)
     }
 
     public func listDirectory(_ path: String) throws(QGAError) -> [String] {

@@ -2,7 +2,6 @@ import Commands
 import Foundation
 import FreezeHooks
 import Glibc
-import Logging
 import QGAProtocol
 import Testing
 
@@ -167,8 +166,9 @@ struct FSFreezeLoopTests {
         defer { mounts.teardown() }
         let logDir = TempDirectory()
         let logPath = logDir.path + "/agent.log"
-        let sink = AgentLogSink(destination: .file(logPath))
-        let logger = Logger(label: "agent") { AgentLogHandler(label: $0, sink: sink, logLevel: .debug) }
+        let syslog = SyslogRecorder()
+        let sink = AgentLogSink(destination: .file(logPath), syslog: syslog.send)
+        let logger = AgentLogger(sink: sink, level: .debug)
         let context = realContext(mounts, freeze: FreezeState(watchdogTimeout: 0, logSink: sink), logger: logger)
         let session = AgentSession(context: context)
         #expect(session.run(#"{"execute":"guest-fsfreeze-freeze"}"#) == #"{"return": 1}"#)
@@ -176,6 +176,7 @@ struct FSFreezeLoopTests {
 
         for n in 1...50 { context.logger.info("frozen line \(n)") }
         _ = session.run(#"{"execute":"guest-fstrim"}"#)
+        _ = session.run(#"{"execute":"guest-ping"}"#)  // audited, allowed while frozen
         _ = session.run(#"{"execute":"guest-fsfreeze-status"}"#)
         _ = session.run("{bad json}")  // the session logs bad input at debug
         usleep(50_000)
@@ -183,6 +184,8 @@ struct FSFreezeLoopTests {
         #expect(during.size == before.size)
         #expect(during.mtime == before.mtime)
         #expect(sink.heldLineCount >= 51)
+        // Audit lines wait too: the syslog daemon may write to a frozen filesystem.
+        #expect(syslog.messages == ["info: guest-fsfreeze called"])
         #expect(!(try String(contentsOfFile: logPath, encoding: .utf8)).contains("frozen line"))
 
         #expect(session.run(#"{"execute":"guest-fsfreeze-thaw"}"#) == #"{"return": 1}"#)
@@ -191,8 +194,10 @@ struct FSFreezeLoopTests {
         let first = try #require(lines.firstIndex { $0.hasSuffix(": info: frozen line 1") })
         let last = try #require(lines.firstIndex { $0.hasSuffix(": info: frozen line 50") })
         let reenabled = try #require(lines.firstIndex { $0.hasSuffix(": warning: logging re-enabled due to filesystem unfreeze") })
-        let called = try #require(lines.firstIndex { $0.hasSuffix(": info: guest-fsfreeze called") })
-        #expect(called < first && first < last && last < reenabled)
+        let holding = try #require(lines.firstIndex { $0.hasSuffix(": debug: holding log output in memory due to filesystem freeze") })
+        #expect(holding < first && first < last && last < reenabled)
+        #expect(!text.contains("guest-fsfreeze called"))  // audit lines go to syslog only
+        #expect(syslog.messages == ["info: guest-fsfreeze called", "info: guest-ping called", "info: guest-fsthaw called"])
         #expect(lines.contains { $0.contains(": debug: bad input:") })
     }
 

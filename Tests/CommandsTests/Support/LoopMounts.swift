@@ -134,15 +134,13 @@ final class Writer {
 }
 
 /// An agent context over the real system, seeing only `mounts`.
-func realContext(_ mounts: LoopMounts, stateDirectory: String? = nil, freeze: FreezeState = FreezeState(watchdogTimeout: 0), logger: Logger? = nil) -> CommandContext {
+func realContext(_ mounts: LoopMounts, stateDirectory: String? = nil, freeze: FreezeState = FreezeState(watchdogTimeout: 0), logger: AgentLogger = .discarding) -> CommandContext {
     let state = stateDirectory ?? mounts.root.path + "/state"
     try? FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
     return CommandContext(
         system: LinuxSystem(), paths: SystemPaths(procfs: mounts.fakeProcfs()), registry: .standard(),
-        logger: logger ?? Logger(label: "test"), stateDirectory: state, freeze: freeze)
+        logger: logger, stateDirectory: state, freeze: freeze)
 }
-
-import Logging
 
 extension AgentSession {
     func run(_ json: String) -> String {
