@@ -163,17 +163,17 @@ final class AgentClient {
         var lines: [[UInt8]] = []
         let deadline = Date().addingTimeInterval(timeout)
         var buffer = [UInt8](repeating: 0, count: 65536)
-        // Only bytes not searched yet are searched: a multi-megabyte reply arrives in 64 KB reads,
-        // and rescanning all of it after each read made one reply quadratic (seconds in a debug build).
-        var searched = 0
+        // Bytes of `pending` already searched for a newline: a multi-megabyte reply arrives in
+        // 64 KiB reads, and searching it all again after each read took seconds in debug builds.
+        var scanned = 0
         while lines.count < count {
-            if let newline = pending[searched...].firstIndex(of: 0x0A) {
+            if let newline = pending[scanned...].firstIndex(of: 0x0A) {
                 lines.append(Array(pending[..<newline]))
                 pending.removeSubrange(...newline)
-                searched = 0
+                scanned = 0
                 continue
             }
-            searched = pending.count
+            scanned = pending.count
             let left = deadline.timeIntervalSinceNow
             guard left > 0 else { break }
             var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
