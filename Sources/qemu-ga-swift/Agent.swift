@@ -179,7 +179,7 @@ final class Agent {
 
     /// `-r` with no channel at start (upstream 10.1): try again every 5 s, sleeping in
     /// between (no busy loop); SIGTERM or SIGINT ends the wait and the agent (nil).
-    private func waitForEndpoint(logger: Logger) -> ChannelServer.Endpoint? {
+    private func waitForEndpoint(logger: AgentLogger) -> ChannelServer.Endpoint? {
         var waitSet = sigset_t()
         sigemptyset(&waitSet)
         for signal in [SIGTERM, SIGINT, SIGHUP, SIGIO] { sigaddset(&waitSet, signal) }
