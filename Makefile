@@ -5,7 +5,8 @@ SWIFT ?= swift
 BUILD_DEPS = libjson-c-dev pkg-config
 TEST_DEPS = $(BUILD_DEPS) qemu-guest-agent socat e2fsprogs xfsprogs util-linux
 
-.PHONY: all build release run test unit-test vm-test deps test-deps oracles clean bench profile client
+.PHONY: all build release run test unit-test vm-test deps test-deps oracles clean bench profile client \
+	install deb rpm package-deps package-test
 
 all: build
 
@@ -26,6 +27,98 @@ release: deps
 	mkdir -p $(DIST)
 	strip -o $(DIST)/qemu-ga-swift "$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/qemu-ga-swift"
 
+# --- Install and packages (packaging/, debian/, docs/qemu-ga-swift.8) -------------------------
+# make install [DESTDIR=...] [LAYOUT=debian|fedora] [PREFIX=/usr] [SBINDIR=...] ...
+# installs dist/qemu-ga-swift (make release first: root rarely has Swift) where the
+# distribution's qemu-ga lives, with `qemu-ga` as a symlink to it, the systemd unit and udev
+# rule, the SysV init script, the settings file, the fsfreeze hook with its empty .d directory,
+# the samples, a commented /etc/qemu/qemu-ga.conf and the man pages.
+LAYOUT ?= debian
+PREFIX ?= /usr
+SYSCONFDIR ?= /etc
+MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/qemu-ga-swift
+LOGDIR ?= /var/log/qemu-ga
+ifeq ($(LAYOUT),debian)
+SBINDIR ?= $(PREFIX)/sbin
+UNITDIR ?= /lib/systemd/system
+UDEVRULESDIR ?= /lib/udev/rules.d
+UDEVRULE = 60-qemu-guest-agent.rules
+HOOKDIR ?= $(SYSCONFDIR)/qemu
+ENVFILE ?= $(SYSCONFDIR)/default/qemu-guest-agent
+INITDIR ?= $(SYSCONFDIR)/init.d
+INITNAME = qemu-guest-agent
+SAMPLEDIR ?= $(DOCDIR)/examples
+else ifeq ($(LAYOUT),fedora)
+SBINDIR ?= $(PREFIX)/bin
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+UDEVRULESDIR ?= $(PREFIX)/lib/udev/rules.d
+UDEVRULE = 99-qemu-guest-agent.rules
+HOOKDIR ?= $(SYSCONFDIR)/qemu-ga
+ENVFILE ?= $(SYSCONFDIR)/sysconfig/qemu-ga
+INITDIR ?= $(SYSCONFDIR)/rc.d/init.d
+INITNAME = qemu-ga
+SAMPLEDIR ?= $(PREFIX)/share/qemu/qemu-ga
+else
+$(error LAYOUT must be debian or fedora)
+endif
+SUBST = sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@ENVFILE@|$(ENVFILE)|g' \
+	-e 's|@HOOK@|$(HOOKDIR)/fsfreeze-hook|g' -e 's|@HOOKDIR@|$(HOOKDIR)|g' \
+	-e 's|@UDEVRULE@|$(UDEVRULE)|g' -e 's|@INITNAME@|$(INITNAME)|g' \
+	-e 's|@INITSCRIPT@|$(INITDIR)/$(INITNAME)|g' -e 's|@SAMPLEDIR@|$(SAMPLEDIR)|g'
+
+install:
+	@test -x $(DIST)/qemu-ga-swift || { echo "$(DIST)/qemu-ga-swift is missing: run 'make release' first" >&2; exit 1; }
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(UDEVRULESDIR) \
+		$(DESTDIR)$(HOOKDIR)/fsfreeze-hook.d $(DESTDIR)$(dir $(ENVFILE)) $(DESTDIR)$(INITDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/qemu $(DESTDIR)$(SAMPLEDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(LOGDIR)
+	install -m 0755 $(DIST)/qemu-ga-swift $(DESTDIR)$(SBINDIR)/qemu-ga-swift
+	ln -sf qemu-ga-swift $(DESTDIR)$(SBINDIR)/qemu-ga
+	$(SUBST) packaging/qemu-guest-agent.service.in > $(DESTDIR)$(UNITDIR)/qemu-guest-agent.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/qemu-guest-agent.service
+	install -m 0644 packaging/qemu-guest-agent.rules $(DESTDIR)$(UDEVRULESDIR)/$(UDEVRULE)
+	$(SUBST) packaging/qemu-guest-agent.init.in > $(DESTDIR)$(INITDIR)/$(INITNAME)
+	chmod 0755 $(DESTDIR)$(INITDIR)/$(INITNAME)
+	$(SUBST) packaging/qemu-guest-agent.default.in > $(DESTDIR)$(ENVFILE)
+	chmod 0644 $(DESTDIR)$(ENVFILE)
+	$(SUBST) packaging/qemu-ga.conf > $(DESTDIR)$(SYSCONFDIR)/qemu/qemu-ga.conf
+	chmod 0644 $(DESTDIR)$(SYSCONFDIR)/qemu/qemu-ga.conf
+	install -m 0755 hooks/fsfreeze-hook $(DESTDIR)$(HOOKDIR)/fsfreeze-hook
+	install -m 0644 hooks/fsfreeze-hook.d/*.sample $(DESTDIR)$(SAMPLEDIR)/
+	gzip -9n < docs/qemu-ga-swift.8 > $(DESTDIR)$(MANDIR)/man8/qemu-ga-swift.8.gz
+	ln -sf qemu-ga-swift.8.gz $(DESTDIR)$(MANDIR)/man8/qemu-ga.8.gz
+
+# Debian package from the release binary: dist/qemu-ga-swift_<version>_<arch>.deb. Built in a
+# copy under .build-pkg/ because dpkg-buildpackage writes into the parent directory.
+PACKAGE_DEPS = debhelper dpkg-dev fakeroot lintian rpm groff man-db devscripts systemd gzip busybox-static socat
+package-deps:
+	@scripts/install-deps.sh $(PACKAGE_DEPS)
+
+deb: release package-deps
+	rm -rf .build-pkg/deb && mkdir -p .build-pkg/deb/src
+	cp -a Makefile debian packaging hooks docs .build-pkg/deb/src/
+	mkdir -p .build-pkg/deb/src/$(DIST) && cp -a $(DIST)/qemu-ga-swift .build-pkg/deb/src/$(DIST)/
+	cd .build-pkg/deb/src && dpkg-buildpackage -b --no-sign -Zxz
+	rm -f $(DIST)/qemu-ga-swift_*.deb
+	mv .build-pkg/deb/qemu-ga-swift_*.deb $(DIST)/
+	@ls -l $(DIST)/qemu-ga-swift_*.deb
+
+# RPM in Fedora's layout from the same binary (rpmbuild from Debian's rpm package):
+# dist/qemu-ga-swift-<version>-1.<arch>.rpm.
+VERSION := $(shell sed -n 's/.*static let release = "\(.*\)".*/\1/p' Sources/Commands/Core/CommandContext.swift)
+rpm: release package-deps
+	rm -rf .build-pkg/rpm && mkdir -p .build-pkg/rpm
+	rpmbuild -bb --quiet --define "_topdir $(CURDIR)/.build-pkg/rpm" --define "srcdir $(CURDIR)" \
+		--define "pkgversion $(VERSION)" packaging/qemu-ga-swift.spec
+	rm -f $(DIST)/qemu-ga-swift-*.rpm
+	mv .build-pkg/rpm/RPMS/*/qemu-ga-swift-*.rpm $(DIST)/
+	@ls -l $(DIST)/qemu-ga-swift-*.rpm
+
+# Tests of make install, the unit, the SysV script, the .deb, the .rpm and the man page
+# (packaging/test-packages.sh; nothing is installed on this machine).
+package-test: deb rpm
+	packaging/test-packages.sh
+
 run: release
 	scripts/run-agent.sh
 
@@ -44,8 +137,8 @@ profile: release
 	scripts/profile.sh
 
 # Every test: protocol and handler tests, the real binary over unix sockets (and against
-# Debian's qemu-ga as an oracle), then the real-VM suite.
-test: unit-test vm-test
+# Debian's qemu-ga as an oracle), the packages, then the real-VM suite.
+test: unit-test package-test vm-test
 
 # The oracles of the differential tests: Debian's qemu-ga 7.2 (installed by test-deps) and
 # bookworm-backports' 10.0.2, unpacked under .build-oracle/10/ (scripts/fetch-oracle10.sh).
@@ -62,4 +155,4 @@ vm-test:
 	SWIFT=$(SWIFT) vm/e2e.sh
 
 clean:
-	rm -rf .build run $(DIST)
+	rm -rf .build .build-pkg run $(DIST)

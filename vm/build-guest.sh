@@ -2,7 +2,8 @@
 # vm/build-guest.sh AGENT_BINARY OUTDIR
 #
 # Builds everything needed to boot a throw-away QEMU guest that runs
-# AGENT_BINARY as /usr/bin/qemu-ga-swift:
+# AGENT_BINARY as /usr/bin/qemu-ga-swift, installed by `make install` and started by /init
+# through its SysV init script /etc/init.d/qemu-guest-agent:
 #   OUTDIR/vmlinuz         Debian kernel (extracted from the .deb, never
 #                          installed on the host)
 #   OUTDIR/initramfs.gz    busybox + modules + agent + its shared libraries
@@ -148,9 +149,13 @@ for m in virtio_pci virtio_console virtio_blk ext4 ${EXTRA_MODULES:-}; do
 done
 log "modules: $(sed 's|.*/||' lib/modules/load-order | tr '\n' ' ')"
 
-# the agent and its shared libraries
-cp "$AGENT" usr/bin/qemu-ga-swift
-chmod 755 usr/bin/qemu-ga-swift
+# the agent as `make install` installs it (Debian layout, binary in /usr/bin): the SysV init
+# script /init starts it with, its settings file, the fsfreeze hook, qemu-ga.conf
+mkdir -p "$OUTDIR/dist"
+ln -sf "$AGENT" "$OUTDIR/dist/qemu-ga-swift"
+make -s -C "$REPO" install DESTDIR="$STAGE" SBINDIR=/usr/bin DIST="$OUTDIR/dist" >&2
+rm -rf "$OUTDIR/dist"
+# and its shared libraries
 ldd_out=$(LC_ALL=C ldd "$AGENT" 2>&1) || true
 if echo "$ldd_out" | grep -Eq 'not a dynamic executable|statically linked'; then
     log "agent is static: no libraries to copy"

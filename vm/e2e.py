@@ -28,6 +28,8 @@ Scenarios (each made of checks that can fail):
   6 reconnect  host disconnect/reconnect; the agent's context switches with no host (5 s)
   7 shutdown   reboot mode -> the agent answers after the reboot; powerdown -> QMP SHUTDOWN,
                QEMU exits
+  8 sysv       the SysV init script /init started the agent with (run before 7): status,
+               restart (new PID, answers again), stop (exits, pidfile gone), start
 
 The scenarios share one VM while it stays healthy (alive and answering a sync); otherwise
 the next scenario gets a fresh one. Everything has a timeout; each VM is stopped by its own
@@ -974,6 +976,58 @@ def s6_reconnect(s):
     s.check("the agent never restarted", "AGENT-EXITED" not in vm.console()[mark:])
 
 
+INITSCRIPT = "/etc/init.d/qemu-guest-agent"
+PIDFILE = "/var/run/qemu-ga.pid"
+
+
+def s8_sysv(s):
+    """The SysV init script that /init started the agent with: status, restart, stop, start."""
+    vm = s.ensure_vm("sysv")
+    a, c = vm.agent, vm.ctl
+
+    def pidof():
+        return c.run("pidof qemu-ga-swift")[1].strip()
+
+    pid = pidof()
+    rc, out = c.run(f"{INITSCRIPT} status")
+    s.check("status: running (exit 0), with the PID of the running agent",
+            rc == 0 and pid and f"pid {pid})" in out, f"rc {rc}, {out!r}, pidof {pid!r}")
+    cmdline = c.out(f"tr '\\0' ' ' </proc/{pid}/cmdline; echo; cat {PIDFILE}; "
+                    f"sed -n 's/^PPid:[[:space:]]*//p' /proc/{pid}/status").splitlines()
+    s.check("started by the script: daemonized (-d -f pidfile, parent PID 1), hook passed with -F",
+            len(cmdline) == 3 and " -d " in f" {cmdline[0]} " and f"-f {PIDFILE}" in cmdline[0]
+            and f"-F{HOOK}" in cmdline[0] and cmdline[1] == pid and cmdline[2] == "1", f"{cmdline}")
+
+    mark = vm.console_mark()
+    rc, out = c.run(f"{INITSCRIPT} restart", 60)
+    new = pidof()
+    s.check("restart: exit 0, a new PID in the pidfile",
+            rc == 0 and new and new != pid and c.out(f"cat {PIDFILE}") == new,
+            f"rc {rc}, {out!r}; pid {pid} -> {new!r}")
+    ok = a.sync_delimited(30)
+    s.check("restart: the host gets answers again", ok and a.execute("guest-ping") == {"return": {}})
+    try:
+        vm.wait_console(r"agent restarted by /etc/init.d/qemu-guest-agent", 10, mark)
+        s.check("restart: /init follows the new PID (no AGENT-EXITED)",
+                "AGENT-EXITED" not in vm.console()[mark:])
+    except GuestError:
+        s.check("restart: /init follows the new PID (no AGENT-EXITED)", False)
+
+    # /run/qga.hold: /init waits for the next start instead of powering off.
+    pid = new
+    rc, out = c.run(f"touch /run/qga.hold; {INITSCRIPT} stop", 60)
+    gone = c.run(f"test -d /proc/{pid}")[0] != 0 and not pidof()
+    s.check("stop: exit 0, the agent exited, pidfile gone",
+            rc == 0 and gone and c.run(f"test -e {PIDFILE}")[0] != 0, f"rc {rc}, {out!r}")
+    rc, out = c.run(f"{INITSCRIPT} status")
+    s.check("status after stop: not running (exit 3)", rc == 3, f"rc {rc}, {out!r}")
+    rc, out = c.run(f"{INITSCRIPT} start; rc=$?; rm -f /run/qga.hold; exit $rc", 60)
+    new = pidof()
+    s.check("start again: exit 0, a running agent", rc == 0 and new and new != pid, f"rc {rc}, {out!r}")
+    ok = a.sync_delimited(30)
+    s.check("start again: the host gets answers", ok and a.execute("guest-ping") == {"return": {}})
+
+
 def s7_shutdown(s):
     """reboot: the agent answers again after the reboot; powerdown: SHUTDOWN and QEMU exits."""
     vm = s.ensure_vm("shutdown")
@@ -1024,6 +1078,8 @@ SCENARIOS = [
     (4, "frozen", s4_frozen, 180),
     (5, "suspend", s5_suspend, 180),
     (6, "reconnect", s6_reconnect, 180),
+    # 8 before 7: the shutdown scenario ends the VM
+    (8, "sysv", s8_sysv, 180),
     (7, "shutdown", s7_shutdown, 240),
 ]
 

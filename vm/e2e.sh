@@ -2,13 +2,14 @@
 # vm/e2e.sh [e2e.py options]   (make vm-test)
 #
 # The real-VM end-to-end suite: installs the host packages it needs when missing, builds
-# the agent in release mode, builds the guest (vm/build-guest.sh: Debian kernel, busybox
-# initramfs with the agent, its libraries, hooks/fsfreeze-hook and the test hook), then
+# the shipped agent (make release: dist/qemu-ga-swift), builds the guest (vm/build-guest.sh:
+# Debian kernel, busybox initramfs with `make install`'s files: the agent, its SysV init
+# script that /init starts it with, hooks/fsfreeze-hook; its libraries and the test hook), then
 # runs vm/e2e.py (QEMU TCG, q35) and passes its exit status on. The last line printed is
 # "N passed, N failed". Logs: .build-vm/e2e/logs/.
 #
 # Options go to vm/e2e.py: --only 3,5  --keep  --list.
-# Environment: SWIFT (swift), E2E_SKIP_BUILD=1 (reuse .build/release/qemu-ga-swift),
+# Environment: SWIFT (swift), E2E_SKIP_BUILD=1 (reuse dist/qemu-ga-swift),
 # E2E_TIMEOUT (seconds for the whole e2e.py run, default 480), and build-guest.sh's
 # (KERNEL_VERSION, VM_CACHE_DIR, ...).
 set -eu
@@ -27,17 +28,16 @@ t0=$(date +%s)
 "$REPO/scripts/install-deps.sh" qemu-system-x86 qemu-utils busybox-static kmod cpio e2fsprogs \
     libjson-c-dev pkg-config binutils python3
 
+# The binary users get: dist/qemu-ga-swift from `make release` (static Swift stdlib, stripped).
 if [ "${E2E_SKIP_BUILD:-0}" != 1 ]; then
-    say "swift build -c release --static-swift-stdlib --product qemu-ga-swift"
-    $SWIFT build -c release --static-swift-stdlib --product qemu-ga-swift
+    say "make release"
+    make -s release SWIFT="$SWIFT" >&2
 fi
-BIN=$($SWIFT build -c release --static-swift-stdlib --show-bin-path)/qemu-ga-swift
-[ -x "$BIN" ] || { say "no agent binary at $BIN"; exit 1; }
-# Stripped copy for the initramfs (27 MB -> 15 MB: a smaller initramfs boots faster).
-strip -o "$OUT/qemu-ga-swift" "$BIN"
+BIN=$REPO/dist/qemu-ga-swift
+[ -x "$BIN" ] || { say "no agent binary at $BIN (make release)"; exit 1; }
 t1=$(date +%s)
 
-"$HERE/build-guest.sh" "$OUT/qemu-ga-swift" "$GUEST"
+"$HERE/build-guest.sh" "$BIN" "$GUEST"
 t2=$(date +%s)
 say "agent build $((t1 - t0)) s, guest build $((t2 - t1)) s"
 

@@ -60,9 +60,12 @@ struct AgentOptions: ParsableCommand {
     @Option(name: [.customShort("c"), .customLong("config")], help: "Config file to read instead of the default.")
     var config: String?
 
-    /// Rewrites qemu-ga's optional-argument `-F[PATH]` (getopt `F::`) into `--fsfreeze-hook=PATH`.
+    /// Rewrites qemu-ga's optional-argument `-F[PATH]` (getopt `F::`) into `--fsfreeze-hook=PATH`,
+    /// and drops an empty `--block-rpcs=` / `--allow-rpcs=` (an empty list, as the service's
+    /// `--block-rpcs=${BLOCK_RPCS}` passes when nothing is blocked; getopt accepts it).
     static func normalize(_ arguments: [String]) -> [String] {
-        arguments.map { argument in
+        arguments.compactMap { argument in
+            if argument == "--block-rpcs=" || argument == "--allow-rpcs=" { return nil }
             if argument == "-F" || argument == "--fsfreeze-hook" {
                 return "--fsfreeze-hook=\(Configuration.defaultFsfreezeHook)"
             }

@@ -80,12 +80,14 @@ struct FreezeHookRunnerTests {
         #expect(throws: FreezeHookError.self) { try FreezeHookRunner.run(FreezeHook(path: noisy).invocation(.freeze)) }
         do {
             _ = try FreezeHookRunner.run(FreezeHook(path: noisy).invocation(.freeze))
+            Issue.record("expected the noisy hook to fail")
         } catch {
             #expect(error.message == "child process has failed to execute fsfreeze hook: database busy\n")
             #expect(error.reason == .failed(status: 3))
         }
         do {
             _ = try FreezeHookRunner.run(FreezeHook(path: quiet).invocation(.freeze))
+            Issue.record("expected the quiet hook to fail")
         } catch {
             #expect(error.message == "child process has failed to execute fsfreeze hook: exit status 3")
         }
