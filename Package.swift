@@ -11,7 +11,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // json-c, through pkg-config; the shim keeps the include path in one place.
@@ -34,16 +33,13 @@ let package = Package(
         .target(
             name: "Commands",
             dependencies: [
-                "QGAProtocol", "FreezeHooks", "ProcessRunner",
-                .product(name: "Logging", package: "swift-log"),
+                "QGAProtocol", "FreezeHooks", "ProcessRunner", "CLinux",
             ]
         ),
         .executableTarget(
             name: "qemu-ga-swift",
             dependencies: [
-                "QGAProtocol", "Channel", "Commands", "FreezeHooks",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"),
+                "QGAProtocol", "Channel", "Commands", "FreezeHooks", "CLinux",
             ]
         ),
         // The host-side client.
@@ -62,14 +58,14 @@ let package = Package(
         // Not shipped: measures freeze+thaw of loop-mounted filesystems (run as root).
         .executableTarget(
             name: "fsfreeze-bench",
-            dependencies: ["Commands", "FreezeHooks", "ProcessRunner", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Commands", "FreezeHooks", "ProcessRunner"],
             path: "Benchmarks/FSFreezeBench"
         ),
         .testTarget(name: "QGAProtocolTests", dependencies: ["QGAProtocol"]),
         .testTarget(name: "ChannelTests", dependencies: ["Channel", "Commands", "QGAProtocol"]),
         .testTarget(
             name: "CommandsTests",
-            dependencies: ["Commands", "QGAProtocol", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["Commands", "QGAProtocol"]
         ),
         .testTarget(name: "AgentTests", dependencies: ["QGAProtocol"]),
         .testTarget(name: "ProcessRunnerTests", dependencies: ["ProcessRunner"]),

@@ -10,7 +10,6 @@
 import Commands
 import FreezeHooks
 import Glibc
-import Logging
 import ProcessRunner
 
 let iterations = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 20 : 20
@@ -119,7 +118,7 @@ var failed = false
 for scenario in scenarios {
     let context = CommandContext(
         system: LinuxSystem(), paths: SystemPaths(procfs: "\(root)/proc"), registry: .standard(),
-        logger: Logger(label: "bench") { _ in SwiftLogNoOpLogHandler() }, stateDirectory: "\(root)/state",
+        stateDirectory: "\(root)/state",
         freeze: FreezeState(hook: scenario.hook, watchdogTimeout: 0))
     let session = AgentSession(context: context)
     var freezeTimes: [Double] = [], thawTimes: [Double] = [], totals: [Double] = []

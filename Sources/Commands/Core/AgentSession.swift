@@ -1,4 +1,3 @@
-import Logging
 import QGAProtocol
 
 /// One conversation with a host: bytes in, replies out.

@@ -34,7 +34,7 @@ public enum GuestExec: GuestCommand {
             standardInput: input == nil ? .null : .pipe,
             standardOutput: [.stdout, .separated, .merged].contains(mode) ? .pipe : .null,
             standardError: mode == .merged ? .standardOutput : [.stderr, .separated].contains(mode) ? .pipe : .null)
-        context.logger.info("guest-exec called: \"\(request.description)\"")
+        context.logger.audit("guest-exec called: \"\(request.description)\"")
         let system = context.system
         let child: SpawnedChild
         do {

@@ -5,7 +5,7 @@ import QGAProtocol
 ///
 /// `exited` becomes true once the child was reaped and its captured pipes reached end of file
 /// (a daemon it left holding them keeps it false). That answer is given once: the entry is
-/// then forgotten and the pid becomes `Invalid parameter 'pid'`, as in qemu-ga.
+/// then forgotten and the pid becomes `PID N does not exist`, as in qemu-ga 10.x.
 public enum GuestExecStatus: GuestCommand {
     public static let name = "guest-exec-status"
 
@@ -26,7 +26,7 @@ public enum GuestExecStatus: GuestCommand {
     }
 
     public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> Result {
-        context.logger.info("guest-exec-status called, pid: \(arguments.pid)")
+        context.logger.audit("guest-exec-status called, pid: \(UInt32(truncatingIfNeeded: arguments.pid))")
         return try context.processes.status(arguments.pid, system: context.system)
     }
 }

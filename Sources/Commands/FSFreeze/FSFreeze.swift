@@ -23,7 +23,7 @@ public enum FSFreeze {
     /// Runs the freeze hook, then FIFREEZEs the mounts (all, or those named) in reverse mount
     /// order. Returns how many were frozen; 0 leaves the agent thawed.
     public static func freeze(mountpoints: [String]?, context: CommandContext) throws(QGAError) -> Int {
-        context.logger.info("guest-fsfreeze called")
+        context.logger.audit("guest-fsfreeze called")
         try runHook(.freeze, context: context)
         let mounts: [MountEntry]
         do {
@@ -67,6 +67,7 @@ public enum FSFreeze {
             if calls > 0 { thawed += 1 }
         }
         unsetFrozen(context)
+        context.logger.audit("guest-fsthaw called")
         try runHook(.thaw, context: context)
         return thawed
     }
@@ -142,10 +143,10 @@ public enum FSFreeze {
     static func runHook(_ action: FreezeHookAction, context: CommandContext) throws(QGAError) {
         guard let hook = context.freeze.hook else { return }
         let invocation = hook.invocation(action)
-        context.logger.info("executing fsfreeze hook with arg '\(action.rawValue)'")
+        context.logger.audit("executing fsfreeze hook with arg '\(action.rawValue)'")
         let system = context.system
         do {
-            let report = try FreezeHookRunner.run(invocation, accessCheck: system.executableAccessError, spawn: system.run)
+            let report = try FreezeHookRunner.run(invocation, spawn: system.run)
             if !report.output.isEmpty { context.logger.info("fsfreeze hook output: \(report.output)") }
         } catch {
             context.logger.error("fsfreeze hook failed: \(error.message)")
@@ -188,6 +189,7 @@ public enum FSFreeze {
             return thawed
         } catch {
             context.logger.error("thaw before exiting failed: \(error.desc)")
+            context.logger.audit("failed to clean up frozen filesystems: \(error.desc)")
             return 0
         }
     }

@@ -26,7 +26,7 @@ public enum GuestFstrim: GuestCommand {
     }
 
     public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> Result {
-        context.logger.info("guest-fstrim called")
+        context.logger.audit("guest-fstrim called")
         let mounts = try MountTable.load(context)
         let system = context.system
         // qemu-ga passes the int64 to the u64 field unchanged.

@@ -9,7 +9,7 @@ public enum GuestFileClose: GuestCommand {
     }
 
     public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> EmptyResult {
-        context.logger.info("guest-file-close called, handle: \(arguments.handle)")
+        context.logger.audit("guest-file-close called, handle: \(arguments.handle)")
         let fd = try context.files.descriptor(arguments.handle)
         // The descriptor is gone whatever close reports, so the handle goes too.
         context.files.remove(arguments.handle)

@@ -35,7 +35,7 @@ public enum GuestFileOpen: GuestCommand {
     public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> Int64 {
         let path = arguments.path
         let mode = arguments.mode ?? "r"
-        context.logger.info("guest-file-open called, filepath: \(path), mode: \(mode)")
+        context.logger.audit("guest-file-open called, filepath: \(path), mode: \(mode)")
         guard let base = modes[mode] else { throw QGAError("invalid file open mode '\(mode)'") }
         // O_NONBLOCK: reading an empty FIFO must not hang the agent.
         let flags = base | O_NOCTTY | O_NONBLOCK
@@ -68,7 +68,7 @@ public enum GuestFileOpen: GuestCommand {
         }
         do {
             let handle = try context.files.add(fd, context: context)
-            context.logger.info("guest-file-open, handle: \(handle)")
+            context.logger.audit("guest-file-open, handle: \(handle)")
             return handle
         } catch {
             try? system.closeFile(fd)

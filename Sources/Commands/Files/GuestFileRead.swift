@@ -54,7 +54,7 @@ public enum GuestFileRead: GuestCommand {
                 data.removeLast(want - n)
                 if n == 0 { eof = true }
             case .failure(let error):
-                context.logger.warning("guest-file-read failed, handle: \(arguments.handle)")
+                context.logger.audit("guest-file-write failed, handle: \(arguments.handle)")  // sic: qemu-ga's text
                 throw QGAError.system("failed to read file", from: error)
             }
             if eof { break }

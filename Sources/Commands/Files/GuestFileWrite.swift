@@ -39,7 +39,7 @@ public enum GuestFileWrite: GuestCommand {
                 if n == 0 { return Result(count: Int64(written), eof: false) }
                 written += n
             case .failure(let error):
-                context.logger.info("guest-file-write failed, handle: \(arguments.handle)")
+                context.logger.audit("guest-file-write failed, handle: \(arguments.handle)")
                 throw QGAError.system("failed to write to file", from: error)
             }
         }

@@ -51,7 +51,7 @@ public enum GuestGetOSInfo: GuestCommand {
             do {
                 let bytes = try context.system.readFile(path)
                 guard let text = String(validating: bytes, as: UTF8.self) else {
-                    context.logger.warning("file is not utf-8 encoded: \(path)")
+                    context.logger.audit("file is not utf-8 encoded: \(path)")
                     continue
                 }
                 return OSRelease(parsing: text)

@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Logging
+import CLinux
 import QGAProtocol
 import Synchronization
 
@@ -17,6 +17,12 @@ import Synchronization
 /// never touch a filesystem; a stderr redirected to a regular file is held like a log file.
 /// With a log file, held warnings and errors are also echoed to such a stderr at once, so a
 /// watchdog thaw or a start in frozen state is visible before the file can be written.
+///
+/// Audit lines (``audit(_:)``) go to syslog as qemu-ga sends them: `syslog(LOG_INFO, "info: <message>")`
+/// with no `openlog`, so the identifier is the name the agent was started as and the facility
+/// `LOG_USER`. They are held too while frozen, in a buffer of their own: syslog is a socket, but
+/// the daemon behind it may be writing to a frozen filesystem, and a full socket would block the
+/// agent that has to thaw it (qemu-ga drops them instead).
 public final class AgentLogSink: Sendable {
     /// Where lines go.
     public enum Destination: Sendable, Equatable {
@@ -32,6 +38,7 @@ public final class AgentLogSink: Sendable {
     public let destination: Destination
     public let bufferLimit: Int
     private let clock: @Sendable () -> (seconds: Int, microseconds: Int)
+    private let syslog: @Sendable (_ priority: Int32, _ message: String) -> Void
     private let state = Mutex(State())
 
     private struct State: ~Copyable {
@@ -39,21 +46,24 @@ public final class AgentLogSink: Sendable {
         var holding = false
         var passThrough = false
         var echoWarnings = false
-        var buffer: [String] = []
-        var head = 0
-        var dropped = 0
+        var lines = HeldLines()
+        var audits = HeldLines()
     }
 
     /// - Parameters:
-    ///   - bufferLimit: lines kept while held; older ones are dropped and counted.
+    ///   - bufferLimit: lines kept while held (each of log and audit lines); older ones are
+    ///     dropped and counted.
     ///   - clock: wall-clock time for the timestamps (a seam for tests).
+    ///   - syslog: where audit lines go (a seam for tests).
     public init(
         destination: Destination = .standardError, bufferLimit: Int = AgentLogSink.defaultBufferLimit,
-        clock: @escaping @Sendable () -> (seconds: Int, microseconds: Int) = AgentLogSink.realTime
+        clock: @escaping @Sendable () -> (seconds: Int, microseconds: Int) = AgentLogSink.realTime,
+        syslog: @escaping @Sendable (_ priority: Int32, _ message: String) -> Void = AgentLogSink.systemLog
     ) {
         self.destination = destination
         self.bufferLimit = max(1, bufferLimit)
         self.clock = clock
+        self.syslog = syslog
     }
 
     deinit {
@@ -71,17 +81,28 @@ public final class AgentLogSink: Sendable {
     }
 
     /// Writes one formatted line now, or keeps it while held.
-    public func write(level: Logger.Level, _ message: String) {
+    public func write(level: LogLevel, _ message: String) {
         let now = clock()
-        let line = "\(now.seconds).\(pad6(now.microseconds)): \(Self.levelName(level)): \(message)\n"
+        let line = "\(now.seconds).\(pad6(now.microseconds)): \(level.word): \(message)\n"
         state.withLock { state in
             if state.holding && !state.passThrough {
-                keep(line, &state)
+                state.lines.keep(line, limit: bufferLimit)
                 if state.echoWarnings && level >= .warning { writeAll(2, line) }
             } else {
                 emit(line, &state)
             }
         }
+    }
+
+    /// Sends one audit line to syslog now, or keeps it while held.
+    public func audit(_ message: String) {
+        let text = "\(LogLevel.info.word): \(message)"
+        let held: Bool = state.withLock { state in
+            guard state.holding else { return false }
+            state.audits.keep(text, limit: bufferLimit)
+            return true
+        }
+        if !held { syslog(LOG_INFO, text) }
     }
 
     /// Stops writing to files (filesystems are about to be frozen).
@@ -98,40 +119,38 @@ public final class AgentLogSink: Sendable {
     /// Writes out what was kept (preceded by a count of dropped lines) and writes directly again.
     public func release() {
         let now = clock()
-        state.withLock { state in
-            guard state.holding else { return }
+        let audits: HeldLines = state.withLock { state in
+            guard state.holding else { return HeldLines() }
             state.holding = false
-            if state.dropped > 0 {
-                emit("\(now.seconds).\(pad6(now.microseconds)): warning: \(state.dropped) log lines were dropped while filesystems were frozen\n", &state)
+            if state.lines.dropped > 0 {
+                emit("\(now.seconds).\(pad6(now.microseconds)): warning: \(state.lines.dropped) log lines were dropped while filesystems were frozen\n", &state)
             }
-            let lines = state.buffer[state.head...] + state.buffer[..<state.head]
-            for line in lines { emit(line, &state) }
-            state.buffer = []
-            state.head = 0
-            state.dropped = 0
+            for line in state.lines.inOrder { emit(line, &state) }
+            state.lines = HeldLines()
+            let audits = state.audits
+            state.audits = HeldLines()
+            return audits
         }
+        // Outside the lock: a slow syslog daemon must not stall other threads' log lines.
+        if audits.dropped > 0 {
+            syslog(LOG_WARNING, "warning: \(audits.dropped) audit lines were dropped while filesystems were frozen")
+        }
+        for text in audits.inOrder { syslog(LOG_INFO, text) }
     }
 
     /// The descriptor lines are written to, once opened (main keeps it across daemonizing).
     public var openDescriptor: Int32? { state.withLock { $0.fd >= 0 ? $0.fd : nil } }
 
-    /// True between ``hold()`` and ``release()``.
-    public var isHolding: Bool { state.withLock { $0.holding } }
-    /// Lines waiting for ``release()``.
-    public var heldLineCount: Int { state.withLock { $0.buffer.count } }
-    /// Lines dropped because the buffer was full.
-    public var droppedLineCount: Int { state.withLock { $0.dropped } }
+    /// Log lines waiting for ``release()``.
+    public var heldLineCount: Int { state.withLock { $0.lines.buffer.count } }
+    /// Log lines dropped because the buffer was full.
+    public var droppedLineCount: Int { state.withLock { $0.lines.dropped } }
+    /// Audit lines waiting for ``release()``.
+    public var heldAuditCount: Int { state.withLock { $0.audits.buffer.count } }
 
-    /// qemu-ga's level words (GLib's levels; swift-log's `notice` is GLib's `message`).
-    public static func levelName(_ level: Logger.Level) -> String {
-        switch level {
-        case .trace, .debug: return "debug"
-        case .info: return "info"
-        case .notice: return "message"
-        case .warning: return "warning"
-        case .error: return "error"
-        case .critical: return "critical"
-        }
+    /// `syslog(3)`, with the message passed as an argument, never as the format.
+    @Sendable public static func systemLog(_ priority: Int32, _ message: String) {
+        clinux_syslog(priority, message)
     }
 
     /// `CLOCK_REALTIME` as seconds and microseconds.
@@ -142,17 +161,6 @@ public final class AgentLogSink: Sendable {
     }
 
     // MARK: - Under the lock
-
-    private func keep(_ line: String, _ state: inout State) {
-        if state.buffer.count < bufferLimit {
-            state.buffer.append(line)
-        } else {
-            // A ring: overwrite the oldest line.
-            state.buffer[state.head] = line
-            state.head = (state.head + 1) % bufferLimit
-            state.dropped += 1
-        }
-    }
 
     private func emit(_ line: String, _ state: inout State) {
         if state.fd < 0, openDestination(&state) != nil {
@@ -169,12 +177,33 @@ public final class AgentLogSink: Sendable {
             state.fd = 2
             return nil
         case .file(let path):
-            let fd = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
+            // O_NOFOLLOW: never append through a symlink someone planted at the log file's path.
+            let fd = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0o640)
             if fd < 0 { return errno }
             state.fd = fd
             return nil
         }
     }
+}
+
+/// Lines kept while held: a ring that overwrites the oldest line once full.
+private struct HeldLines {
+    var buffer: [String] = []
+    var head = 0
+    var dropped = 0
+
+    mutating func keep(_ line: String, limit: Int) {
+        if buffer.count < limit {
+            buffer.append(line)
+        } else {
+            buffer[head] = line
+            head = (head + 1) % limit
+            dropped += 1
+        }
+    }
+
+    /// Oldest first.
+    var inOrder: [String] { Array(buffer[head...] + buffer[..<head]) }
 }
 
 private func pad6(_ value: Int) -> String {

@@ -27,8 +27,9 @@ public enum GuestShutdown: GuestCommand {
     }
 
     public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> EmptyResult {
+        // Before the mode is checked, and "(null)" when absent: qemu-ga's slog prints its NULL so.
+        context.logger.audit("guest-shutdown called, mode: \(arguments.mode ?? "(null)")")
         let invocation = try invocation(mode: arguments.mode, system: context.system)
-        context.logger.info("guest-shutdown called, mode: \(arguments.mode ?? "powerdown")")
         context.system.syncFilesystems()
         try context.system.runHelper(invocation, toDo: "shutdown")
         return EmptyResult()

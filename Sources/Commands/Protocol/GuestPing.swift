@@ -5,6 +5,7 @@ public enum GuestPing: GuestCommand {
     public static let name = "guest-ping"
 
     public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> EmptyResult {
-        EmptyResult()
+        context.logger.audit("guest-ping called")
+        return EmptyResult()
     }
 }

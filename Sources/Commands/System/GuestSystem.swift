@@ -13,8 +13,9 @@ public protocol GuestSystem: AnyObject {
     /// attribute, which the kernel hands out whole on the first read, without a second read
     /// to see EOF. The corresponding C functions are `open(2)` and `read(2)`.
     func readFile(_ path: String, maxBytes: Int) throws(QGAError) -> [UInt8]
-    /// Replaces the file's content (`open(O_WRONLY|O_TRUNC)`, `write(2)`); does not create it
-    /// unless `create` is set.
+    /// Replaces the file's content (`open(O_WRONLY|O_TRUNC)`, `write(2)`). With `create`, a new
+    /// file replaces whatever is at `path` (`unlink(2)`, `open(O_CREAT|O_EXCL|O_NOFOLLOW)`), so
+    /// a planted symlink is never written through.
     func writeFile(_ path: String, _ bytes: [UInt8], create: Bool) throws(QGAError)
     /// Names in a directory, without `.` and `..`, in directory order (`readdir(3)`).
     func listDirectory(_ path: String) throws(QGAError) -> [String]
@@ -33,8 +34,6 @@ public protocol GuestSystem: AnyObject {
 
     // Filesystem freeze and trim: the `FI*` ioctls on a mountpoint's directory.
 
-    /// `access(path, X_OK)`: nil when allowed, else the errno.
-    func executableAccessError(_ path: String) -> Int32?
     /// The device number of a block device node (`stat(2)`, `S_ISBLK`); nil for anything else.
     func blockDevice(_ path: String) -> DeviceNumber?
     /// Opens a directory for the filesystem ioctls (`open(O_RDONLY|O_CLOEXEC)`); the error
@@ -57,6 +56,9 @@ public protocol GuestSystem: AnyObject {
     func hostName() throws(QGAError) -> String
     /// Nanoseconds since the epoch. The corresponding C function is `clock_gettime(CLOCK_REALTIME)`.
     func realTime() -> Int64
+    /// The 1, 5 and 15 minute load averages. The corresponding C function is `getloadavg(3)`
+    /// (the kernel's fixed-point values from `sysinfo(2)`, not `/proc/loadavg`'s two decimals).
+    func loadAverages() throws(QGAError) -> (Double, Double, Double)
     /// Sets the system clock. The corresponding C function is `clock_settime(CLOCK_REALTIME)`.
     /// Never called by tests except on a fake.
     func setSystemTime(nanoseconds: Int64) throws(QGAError)
@@ -79,6 +81,10 @@ public protocol GuestSystem: AnyObject {
     /// Size and free space of the filesystem holding `path`. The corresponding C function
     /// is `statvfs(3)`.
     func filesystemUsage(_ path: String) throws(QGAError) -> FilesystemUsage
+    /// The SMART / Health Information log page (NVMe log id 2, 512 bytes, little endian) of
+    /// the controller behind the NVMe block device node `device`. The corresponding C call is
+    /// `ioctl(NVME_IOCTL_ADMIN_CMD)` with Get Log Page on a descriptor opened read-only.
+    func nvmeHealthLog(_ device: String) throws(QGAError) -> [UInt8]
     /// The canonical absolute path, symlinks resolved. The corresponding C function is
     /// `realpath(3)`.
     func resolvePath(_ path: String) throws(QGAError) -> String
@@ -227,7 +233,7 @@ public struct KernelIdentity: Sendable, Equatable {
 }
 
 /// A device's major and minor number.
-public struct DeviceNumber: Sendable, Equatable {
+public struct DeviceNumber: Sendable, Hashable {
     public var major: UInt32
     public var minor: UInt32
     public init(major: UInt32, minor: UInt32) {

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import CLinux
 import ProcessRunner
 import QGAProtocol
 
@@ -40,8 +41,7 @@ public final class LinuxSystem: GuestSystem {
     }
 
     public func writeFile(_ path: String, _ bytes: [UInt8], create: Bool) throws(QGAError) {
-        let flags = O_WRONLY | O_CLOEXEC | O_TRUNC | (create ? O_CREAT : 0)
-        let fd = open(path, flags, 0o600)
+        let fd = create ? createNew(path) : open(path, O_WRONLY | O_CLOEXEC | O_TRUNC)
         guard fd >= 0 else { throw QGAError.system("open(\"\(path)\")", errno: errno) }
         defer { close(fd) }
         var offset = 0
@@ -53,6 +53,17 @@ public final class LinuxSystem: GuestSystem {
             }
             offset += n
         } while offset < bytes.count
+    }
+
+    /// A new, empty file at `path` itself, or -1 with errno. Whatever was there (a stale file, a
+    /// symlink someone planted) is unlinked first, and O_EXCL|O_NOFOLLOW make sure nothing is
+    /// ever written through a symlink, even one planted in between.
+    private func createNew(_ path: String) -> Int32 {
+        let flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC
+        let fd = open(path, flags, 0o600)
+        if fd >= 0 || errno != EEXIST { return fd }
+        if unlink(path) != 0 { return -1 }
+        return open(path, flags, 0o600)
     }
 
     public func listDirectory(_ path: String) throws(QGAError) -> [String] {
@@ -94,10 +105,6 @@ public final class LinuxSystem: GuestSystem {
     }
 
     public func syncFilesystems() { sync() }
-
-    public func executableAccessError(_ path: String) -> Int32? {
-        access(path, X_OK) == 0 ? nil : errno
-    }
 
     public func blockDevice(_ path: String) -> DeviceNumber? {
         var info = stat()
@@ -159,6 +166,12 @@ public final class LinuxSystem: GuestSystem {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+    }
+
+    public func loadAverages() throws(QGAError) -> (Double, Double, Double) {
+        var loads: [Double] = [0, 0, 0]
+        guard getloadavg(&loads, 3) == 3 else { throw QGAError.system("cannot query load average", errno: errno) }
+        return (loads[0], loads[1], loads[2])
     }
 
     public func setSystemTime(nanoseconds: Int64) throws(QGAError) {
@@ -249,6 +262,23 @@ public final class LinuxSystem: GuestSystem {
         return FilesystemUsage(
             fragmentSize: UInt64(info.f_frsize), blocks: UInt64(info.f_blocks), freeBlocks: UInt64(info.f_bfree),
             availableBlocks: UInt64(info.f_bavail))
+    }
+
+    public func nvmeHealthLog(_ device: String) throws(QGAError) -> [UInt8] {
+        let fd = open(device, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw QGAError.system("open(\"\(device)\")", errno: errno) }
+        defer { close(fd) }
+        var page = [UInt8](repeating: 0, count: NVMeSmart.healthLogSize)
+        while true {
+            let result = page.withUnsafeMutableBytes {
+                clinux_nvme_get_log_page(fd, NVMeSmart.healthLogID, $0.baseAddress, UInt32($0.count))
+            }
+            if result == 0 { return page }
+            if result < 0 && errno == EINTR { continue }
+            // A positive result is the controller's NVMe status: the command reached it and failed.
+            if result > 0 { throw QGAError("ioctl(NVME_IOCTL_ADMIN_CMD): NVMe status \(result)") }
+            throw QGAError.system("ioctl(NVME_IOCTL_ADMIN_CMD)", errno: errno)
+        }
     }
 
     public func resolvePath(_ path: String) throws(QGAError) -> String {

@@ -50,10 +50,22 @@ final class AgentProcess {
     var socketPath: String { dir.file("sock") }
     var logPath: String { dir.file("log") }
 
-    init(binary: String = agentBinary, extra: [String] = [], environment: [String: String] = [:]) throws {
+    /// The agent's own binary (the process may start as `launcher`, which execs it).
+    let binary: String
+
+    /// - Parameters:
+    ///   - verbose: pass `-v`.
+    ///   - launcher: a command that ends by exec'ing the agent's command line appended to it.
+    init(
+        binary: String = agentBinary, extra: [String] = [], environment: [String: String] = [:], verbose: Bool = true,
+        launcher: [String] = []
+    ) throws {
+        self.binary = binary
         try FileManager.default.createDirectory(atPath: dir.file("state"), withIntermediateDirectories: true)
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["-m", "unix-listen", "-p", socketPath, "-t", dir.file("state"), "-v"] + extra
+        let command = [binary, "-m", "unix-listen", "-p", socketPath, "-t", dir.file("state")] + (verbose ? ["-v"] : []) + extra
+        let argv = launcher + command
+        process.executableURL = URL(fileURLWithPath: argv[0])
+        process.arguments = Array(argv.dropFirst())
         var env = ProcessInfo.processInfo.environment
         // An empty config file: the machine's /etc/qemu/qemu-ga.conf must not leak in.
         FileManager.default.createFile(atPath: dir.file("empty.conf"), contents: Data())
@@ -94,7 +106,7 @@ final class AgentProcess {
     func terminate() -> Int32? {
         guard process.isRunning else { return process.terminationStatus }
         // qemu-ga 7.2 can deadlock on SIGTERM (protocol.md §7): stop the oracle with SIGKILL.
-        let isOracle = process.executableURL?.lastPathComponent == "qemu-ga"
+        let isOracle = URL(fileURLWithPath: binary).lastPathComponent == "qemu-ga"
         kill(process.processIdentifier, isOracle ? SIGKILL : SIGTERM)
         let deadline = Date().addingTimeInterval(10)
         while process.isRunning && Date() < deadline { usleep(10_000) }
@@ -151,8 +163,8 @@ final class AgentClient {
         var lines: [[UInt8]] = []
         let deadline = Date().addingTimeInterval(timeout)
         var buffer = [UInt8](repeating: 0, count: 65536)
-        // Bytes of `pending` already searched for a newline: a multi-megabyte reply is scanned
-        // once, not once per read (which took this debug build past the timeout under load).
+        // Bytes of `pending` already searched for a newline: a multi-megabyte reply arrives in
+        // 64 KiB reads, and searching it all again after each read took seconds in debug builds.
         var scanned = 0
         while lines.count < count {
             if let newline = pending[scanned...].firstIndex(of: 0x0A) {

@@ -2,7 +2,6 @@ import Commands
 import Foundation
 import FreezeHooks
 import Glibc
-import Logging
 import QGAProtocol
 import Testing
 
@@ -78,6 +77,33 @@ struct FSFreezeLoopTests {
         #expect(writer.finishes())
         #expect(session.run(#"{"execute":"guest-fsfreeze-status"}"#) == #"{"return": "thawed"}"#)
         #expect(!FileManager.default.fileExists(atPath: FSFreeze.stateFilePath(context)))
+    }
+
+    @Test("a bind mount of a loop mount is the same device: frozen, trimmed and reported once")
+    func bindMountCountedOnce() throws {
+        let mounts = try LoopMounts(count: 2)
+        defer { mounts.teardown() }
+        let bind = try mounts.bindMount(of: 0)
+        #expect(mounts.mountinfo.count == 3)
+        let session = AgentSession(context: realContext(mounts))
+        // Listed only by its second mount, the device is not in the table.
+        #expect(session.run(#"{"execute":"guest-fsfreeze-freeze-list","arguments":{"mountpoints":["\#(bind)"]}}"#) == #"{"return": 0}"#)
+        #expect(session.run(#"{"execute":"guest-fsfreeze-freeze"}"#) == #"{"return": 2}"#)
+        let writer = try Writer(into: bind)
+        #expect(writer.isBlocked())
+        #expect(session.run(#"{"execute":"guest-fsfreeze-thaw"}"#) == #"{"return": 2}"#)
+        #expect(writer.finishes())
+
+        func paths(_ reply: String, _ key: String) -> [String] {
+            let regex = try? NSRegularExpression(pattern: "\"\(key)\": \"([^\"]*)\"")
+            let range = NSRange(reply.startIndex..., in: reply)
+            return (regex?.matches(in: reply, range: range) ?? []).compactMap { match in
+                Range(match.range(at: 1), in: reply).map { String(reply[$0]) }
+            }
+        }
+        let newestFirst = Array(mounts.mountpoints.reversed())
+        #expect(paths(session.run(#"{"execute":"guest-fstrim"}"#), "path") == newestFirst)
+        #expect(paths(session.run(#"{"execute":"guest-get-fsinfo"}"#), "mountpoint") == newestFirst)
     }
 
     @Test("an agent restarted while frozen starts frozen and thaws on request")
@@ -167,8 +193,9 @@ struct FSFreezeLoopTests {
         defer { mounts.teardown() }
         let logDir = TempDirectory()
         let logPath = logDir.path + "/agent.log"
-        let sink = AgentLogSink(destination: .file(logPath))
-        let logger = Logger(label: "agent") { AgentLogHandler(label: $0, sink: sink, logLevel: .debug) }
+        let syslog = SyslogRecorder()
+        let sink = AgentLogSink(destination: .file(logPath), syslog: syslog.send)
+        let logger = AgentLogger(sink: sink, level: .debug)
         let context = realContext(mounts, freeze: FreezeState(watchdogTimeout: 0, logSink: sink), logger: logger)
         let session = AgentSession(context: context)
         #expect(session.run(#"{"execute":"guest-fsfreeze-freeze"}"#) == #"{"return": 1}"#)
@@ -176,6 +203,7 @@ struct FSFreezeLoopTests {
 
         for n in 1...50 { context.logger.info("frozen line \(n)") }
         _ = session.run(#"{"execute":"guest-fstrim"}"#)
+        _ = session.run(#"{"execute":"guest-ping"}"#)  // audited, allowed while frozen
         _ = session.run(#"{"execute":"guest-fsfreeze-status"}"#)
         _ = session.run("{bad json}")  // the session logs bad input at debug
         usleep(50_000)
@@ -183,6 +211,8 @@ struct FSFreezeLoopTests {
         #expect(during.size == before.size)
         #expect(during.mtime == before.mtime)
         #expect(sink.heldLineCount >= 51)
+        // Audit lines wait too: the syslog daemon may write to a frozen filesystem.
+        #expect(syslog.messages == ["info: guest-fsfreeze called"])
         #expect(!(try String(contentsOfFile: logPath, encoding: .utf8)).contains("frozen line"))
 
         #expect(session.run(#"{"execute":"guest-fsfreeze-thaw"}"#) == #"{"return": 1}"#)
@@ -191,8 +221,10 @@ struct FSFreezeLoopTests {
         let first = try #require(lines.firstIndex { $0.hasSuffix(": info: frozen line 1") })
         let last = try #require(lines.firstIndex { $0.hasSuffix(": info: frozen line 50") })
         let reenabled = try #require(lines.firstIndex { $0.hasSuffix(": warning: logging re-enabled due to filesystem unfreeze") })
-        let called = try #require(lines.firstIndex { $0.hasSuffix(": info: guest-fsfreeze called") })
-        #expect(called < first && first < last && last < reenabled)
+        let holding = try #require(lines.firstIndex { $0.hasSuffix(": debug: holding log output in memory due to filesystem freeze") })
+        #expect(holding < first && first < last && last < reenabled)
+        #expect(!text.contains("guest-fsfreeze called"))  // audit lines go to syslog only
+        #expect(syslog.messages == ["info: guest-fsfreeze called", "info: guest-ping called", "info: guest-fsthaw called"])
         #expect(lines.contains { $0.contains(": debug: bad input:") })
     }
 

@@ -1,9 +1,18 @@
 import Commands
 import Foundation
-import Logging
+import Glibc
+import Synchronization
 import Testing
 
-@Suite("AgentLogSink and AgentLogHandler")
+/// What the sink sent to its syslog seam.
+final class SyslogRecorder: Sendable {
+    private let lines = Mutex<[(Int32, String)]>([])
+    var sent: [(priority: Int32, message: String)] { lines.withLock { $0.map { ($0.0, $0.1) } } }
+    var messages: [String] { lines.withLock { $0.map(\.1) } }
+    var send: @Sendable (Int32, String) -> Void { { priority, message in self.lines.withLock { $0.append((priority, message)) } } }
+}
+
+@Suite("AgentLogSink and AgentLogger")
 struct AgentLogSinkTests {
     static let fixedClock: @Sendable () -> (seconds: Int, microseconds: Int) = { (1_700_000_000, 42) }
 
@@ -17,11 +26,13 @@ struct AgentLogSinkTests {
     }
 
     @Test("qemu-ga's level words", arguments: [
-        (Logger.Level.trace, "debug"), (.debug, "debug"), (.info, "info"), (.notice, "message"),
-        (.warning, "warning"), (.error, "error"), (.critical, "critical"),
+        (LogLevel.debug, "debug"), (.info, "info"), (.warning, "warning"), (.error, "error"),
     ])
-    func levels(level: Logger.Level, word: String) {
-        #expect(AgentLogSink.levelName(level) == word)
+    func levels(level: LogLevel, word: String) {
+        let dir = TempDirectory()
+        let sink = AgentLogSink(destination: .file(dir.path + "/agent.log"), clock: Self.fixedClock)
+        sink.write(level: level, "x")
+        #expect(dir.read("agent.log") == "1700000000.000042: \(word): x\n")
     }
 
     @Test("held lines are not written (the file is not even created) until release, then in order")
@@ -30,11 +41,11 @@ struct AgentLogSinkTests {
         let sink = AgentLogSink(destination: .file(dir.path + "/agent.log"), clock: Self.fixedClock)
         sink.hold()
         sink.write(level: .info, "one")
-        sink.write(level: .notice, "two")
+        sink.write(level: .error, "two")
         #expect(!dir.exists("agent.log"))
         #expect(sink.heldLineCount == 2)
         sink.release()
-        #expect(dir.read("agent.log") == "1700000000.000042: info: one\n1700000000.000042: message: two\n")
+        #expect(dir.read("agent.log") == "1700000000.000042: info: one\n1700000000.000042: error: two\n")
         sink.write(level: .info, "three")
         #expect(dir.read("agent.log")?.hasSuffix("info: three\n") == true)
     }
@@ -68,15 +79,68 @@ struct AgentLogSinkTests {
         }
     }
 
-    @Test("the handler writes through the sink with metadata; the logger filters by level")
-    func handler() {
+    @Test("a symlink planted at the log file's path is refused, its target untouched", arguments: [true, false])
+    func plantedSymlink(targetExists: Bool) throws {
+        let dir = TempDirectory()
+        if targetExists { dir.write("victim", "precious\n") }
+        try FileManager.default.createSymbolicLink(atPath: dir.path + "/agent.log", withDestinationPath: dir.path + "/victim")
+        let sink = AgentLogSink(destination: .file(dir.path + "/agent.log"), clock: Self.fixedClock)
+        #expect(throws: Error.self) { try sink.open() }
+        do {
+            try sink.open()
+        } catch {
+            #expect(error.desc == "unable to open specified log file: Too many levels of symbolic links")
+        }
+        // A deferred open (after thaw) falls back to stderr, as qemu-ga does; never the target.
+        sink.write(level: .error, "after the failed open")
+        #expect(dir.read("victim") == (targetExists ? "precious\n" : nil))
+    }
+
+    @Test("the logger drops lines below its level without building their text")
+    func loggerLevel() {
         let dir = TempDirectory()
         let sink = AgentLogSink(destination: .file(dir.path + "/agent.log"), clock: Self.fixedClock)
-        var logger = Logger(label: "t") { AgentLogHandler(label: $0, sink: sink, logLevel: .info) }
-        logger[metadataKey: "cmd"] = "guest-ping"
-        logger.debug("hidden")
-        logger.info("shown")
-        #expect(dir.read("agent.log") == "1700000000.000042: info: shown cmd=guest-ping\n")
+        var logger = AgentLogger(sink: sink, level: .info)
+        let built = Mutex(0)
+        func text(_ s: String) -> String { built.withLock { $0 += 1 }; return s }
+        logger.debug(text("hidden"))
+        logger.info(text("shown"))
+        #expect(dir.read("agent.log") == "1700000000.000042: info: shown\n")
+        #expect(built.withLock { $0 } == 1)
+        logger.level = .error
+        logger.warning("hidden too")
+        logger.error("bad")
+        #expect(dir.read("agent.log") == "1700000000.000042: info: shown\n1700000000.000042: error: bad\n")
+    }
+
+    @Test("audit lines go to syslog as qemu-ga's (LOG_INFO, \"info: \" prefix) at any level, never to the log file")
+    func auditLines() {
+        let dir = TempDirectory()
+        let syslog = SyslogRecorder()
+        let sink = AgentLogSink(destination: .file(dir.path + "/agent.log"), clock: Self.fixedClock, syslog: syslog.send)
+        let logger = AgentLogger(sink: sink, level: .error)
+        logger.audit("guest-ping called")
+        #expect(syslog.sent.map(\.priority) == [LOG_INFO])
+        #expect(syslog.messages == ["info: guest-ping called"])
+        #expect(!dir.exists("agent.log"))
+    }
+
+    @Test("audit lines are held while frozen and sent in order at release; the overflow is counted")
+    func auditHeld() {
+        let syslog = SyslogRecorder()
+        let sink = AgentLogSink(destination: .standardError, bufferLimit: 2, clock: Self.fixedClock, syslog: syslog.send)
+        sink.hold()
+        for n in 1...3 { sink.audit("audit \(n)") }
+        #expect(syslog.messages.isEmpty)
+        #expect(sink.heldAuditCount == 2)
+        sink.release()
+        #expect(
+            syslog.messages == [
+                "warning: 1 audit lines were dropped while filesystems were frozen", "info: audit 2", "info: audit 3",
+            ])
+        #expect(syslog.sent.first?.priority == LOG_WARNING)
+        sink.audit("after")
+        #expect(syslog.messages.last == "info: after")
     }
 
     @Test("real clock: microseconds are six digits")

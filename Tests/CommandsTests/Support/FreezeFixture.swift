@@ -2,32 +2,25 @@ import Commands
 import Foundation
 import Glibc
 import FreezeHooks
-import Logging
 import QGAProtocol
 import Synchronization
 
-/// Log lines kept in memory (swift-log handler for tests).
+/// Log and audit lines kept in memory: what a handler logged, for tests to read.
 final class MemoryLog: Sendable {
-    private let lines = Mutex<[(Logger.Level, String)]>([])
+    private let lines = Mutex<[(LogLevel, String)]>([])
+    private let auditLines = Mutex<[String]>([])
 
     var messages: [String] { lines.withLock { $0.map(\.1) } }
-    func messages(at level: Logger.Level) -> [String] { lines.withLock { $0.filter { $0.0 == level }.map(\.1) } }
-    func append(_ level: Logger.Level, _ message: String) { lines.withLock { $0.append((level, message)) } }
+    func messages(at level: LogLevel) -> [String] { lines.withLock { $0.filter { $0.0 == level }.map(\.1) } }
+    /// Audit lines (qemu-ga's `slog`), in order.
+    var audits: [String] { auditLines.withLock { $0 } }
 
-    func logger() -> Logger {
-        Logger(label: "test") { _ in MemoryLogHandler(log: self) }
+    /// A logger recording every level into this log.
+    func logger() -> AgentLogger {
+        AgentLogger(
+            level: .debug, write: { level, message in self.lines.withLock { $0.append((level, message)) } },
+            audit: { message in self.auditLines.withLock { $0.append(message) } })
     }
-}
-
-struct MemoryLogHandler: LogHandler {
-    let log: MemoryLog
-    var logLevel: Logger.Level = .trace
-    var metadata: Logger.Metadata = [:]
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-    func log(event: LogEvent) { log.append(event.level, event.message.description) }
 }
 
 /// A temp directory removed at deinit.

@@ -1,6 +1,5 @@
 import Commands
 import Foundation
-import Logging
 import QGAProtocol
 
 /// A temp dir with fake `sys/` and `proc/` trees (and any other file a test wants, such as an
@@ -26,7 +25,7 @@ final class InfoHarness {
             system: system,
             paths: SystemPaths(sysfs: root + "/sys", procfs: root + "/proc", osRelease: osRelease.map { root + "/" + $0 }),
             registry: .standard(),
-            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), stateDirectory: root)
+            stateDirectory: root)
         session = AgentSession(context: context)
     }
 

@@ -47,9 +47,6 @@ final class RecordingSystem: GuestSystem {
         return respond(invocation)
     }
     func syncFilesystems() { syncCount += 1 }
-    func executableAccessError(_ path: String) -> Int32? {
-        executables.contains(path) ? nil : files.executableAccessError(path)
-    }
     func blockDevice(_ path: String) -> DeviceNumber? { filesystems.blockDevices[path] }
     func openDirectory(_ path: String) throws(QGAError) -> Int32 { try filesystems.open(path) }
     func closeDescriptor(_ fd: Int32) { filesystems.close(fd) }
@@ -79,6 +76,13 @@ final class RecordingSystem: GuestSystem {
     /// The fake clock, in nanoseconds since the epoch.
     var clock: Int64 = 1_700_000_000_123_456_789
     func realTime() -> Int64 { clock }
+
+    /// What getloadavg answers; nil fails as getloadavg can (ENOSYS).
+    var loads: (Double, Double, Double)? = (0.52001953125, 1, 12.25)
+    func loadAverages() throws(QGAError) -> (Double, Double, Double) {
+        guard let loads else { throw QGAError.system("cannot query load average", errno: ENOSYS) }
+        return loads
+    }
 
     /// Every `setSystemTime` call, in order; the real clock is never touched.
     private(set) var systemTimeSets: [Int64] = []
@@ -127,6 +131,16 @@ final class RecordingSystem: GuestSystem {
     func filesystemUsage(_ path: String) throws(QGAError) -> FilesystemUsage {
         guard let value = usage[path] else { throw QGAError.system("statvfs(\"\(path)\")", errno: ENOENT) }
         return value
+    }
+
+    /// NVMe health log pages by device node; any other device fails with ENOTTY (not NVMe).
+    var nvmeHealthLogs: [String: [UInt8]] = [:]
+    /// The devices whose health log was asked for, in order.
+    var nvmeHealthLogRequests: [String] = []
+    func nvmeHealthLog(_ device: String) throws(QGAError) -> [UInt8] {
+        nvmeHealthLogRequests.append(device)
+        guard let page = nvmeHealthLogs[device] else { throw QGAError.system("ioctl(NVME_IOCTL_ADMIN_CMD)", errno: ENOTTY) }
+        return page
     }
 
     func resolvePath(_ path: String) throws(QGAError) -> String { try files.resolvePath(path) }

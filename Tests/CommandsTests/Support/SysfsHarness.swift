@@ -1,6 +1,5 @@
 import Commands
 import Foundation
-import Logging
 import QGAProtocol
 
 /// A fake `sys/` tree in a fresh temp dir, a RecordingSystem, and an AgentSession running the
@@ -8,6 +7,8 @@ import QGAProtocol
 final class SysfsHarness {
     let root: String
     let system = RecordingSystem()
+    /// What the handlers logged, audit lines included.
+    let log = MemoryLog()
     let session: AgentSession
 
     /// The fake sysfs root (what `QGA_SYSFS_ROOT` would be).
@@ -23,8 +24,8 @@ final class SysfsHarness {
         try FileManager.default.createDirectory(atPath: root + "/sys", withIntermediateDirectories: true)
         let context = CommandContext(
             system: system, paths: SystemPaths(sysfs: root + "/sys", procfs: root + "/proc"),
-            registry: .standard(),
-            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }), stateDirectory: root)
+            registry: .standard(), logger: log.logger(),
+            stateDirectory: root)
         session = AgentSession(context: context)
     }
 
