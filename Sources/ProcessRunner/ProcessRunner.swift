@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import SystemCalls
 
 /// What to run: a value that tests can inspect before (or instead of) running it.
 public struct ProcessInvocation: Sendable, Equatable, CustomStringConvertible {
@@ -125,7 +126,8 @@ public enum ProcessRunner {
             return ProcessOutcome(termination: .failedToStart(spawnError))
         }
         if case .bytes(let bytes) = invocation.input {
-            writeAll(inputPipe[1], bytes)
+            // A child that closed its stdin (EPIPE) left the rest unread: its business.
+            try? FileDescriptor(rawValue: inputPipe[1]).writeAll(bytes)
             closeIfOpen(inputPipe[1])
         }
         return collect(pid: pid, output: outputPipe[0], invocation: invocation)
@@ -133,7 +135,7 @@ public enum ProcessRunner {
 
     /// Reads output until the child exits (or the timeout kills its group), then reaps it.
     private static func collect(pid: pid_t, output fd: Int32, invocation: ProcessInvocation) -> ProcessOutcome {
-        let deadline = invocation.timeout.map { monotonicSeconds() + $0 }
+        let deadline = invocation.timeout.map { MonotonicClock.seconds() + $0 }
         var output: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         var outputOpen = true
@@ -143,7 +145,7 @@ public enum ProcessRunner {
             // way, because a daemonized grandchild may keep the pipe open after the child exits.
             var remainingMs: Int32 = 100
             if let deadline {
-                let left = deadline - monotonicSeconds()
+                let left = deadline - MonotonicClock.seconds()
                 if left <= 0 {
                     kill(invocation.newSession ? -pid : pid, SIGKILL)
                     _ = waitpidRetrying(pid, &status, 0)
@@ -217,11 +219,10 @@ func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePo
     return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
 }
 
-/// pipe(2) with both ends close-on-exec (glibc's pipe2 is not visible to Swift).
+/// pipe(2) with both ends close-on-exec.
 func makePipe(_ fds: inout [Int32]) -> Bool {
-    guard pipe(&fds) == 0 else { return false }
-    _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-    _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+    guard let (readEnd, writeEnd) = try? FileDescriptor.pipe() else { return false }
+    fds = [readEnd.rawValue, writeEnd.rawValue]
     return true
 }
 
@@ -229,29 +230,7 @@ func closeIfOpen(_ fd: Int32) {
     if fd >= 0 { close(fd) }
 }
 
-private func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
-    var offset = 0
-    while offset < bytes.count {
-        let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        if n < 0 {
-            if errno == EINTR { continue }
-            return  // the child closed its stdin; what it did not read is its business
-        }
-        offset += n
-    }
-}
-
+/// `waitpid(2)`; -1 with errno set on failure.
 func waitpidRetrying(_ pid: pid_t, _ status: inout Int32, _ options: Int32) -> pid_t {
-    while true {
-        let result = waitpid(pid, &status, options)
-        if result < 0 && errno == EINTR { continue }
-        return result
-    }
-}
-
-/// Seconds on CLOCK_MONOTONIC.
-public func monotonicSeconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    (try? retryingInterrupts { waitpid(pid, &status, options) }) ?? -1
 }

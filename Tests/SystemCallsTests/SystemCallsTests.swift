@@ -1,0 +1,221 @@
+import Foundation
+import SystemCalls
+import Testing
+
+@Suite("SystemCalls: Errno and the EINTR retry")
+struct ErrnoTests {
+    @Test func textIsStrerror() {
+        #expect(Errno(ENOENT).description == "No such file or directory")
+        #expect(Errno(EACCES).description == "Permission denied")
+    }
+
+    @Test func interruptedCallsAreRepeatedUntilTheyAnswer() throws {
+        var calls = 0
+        let result = try retryingInterrupts { () -> Int32 in
+            calls += 1
+            if calls < 3 {
+                errno = EINTR
+                return -1
+            }
+            return 7
+        }
+        #expect(result == 7)
+        #expect(calls == 3)
+    }
+
+    @Test func otherFailuresAreThrownAfterOneCall() {
+        var calls = 0
+        #expect(throws: Errno(ENOENT)) {
+            _ = try retryingInterrupts { () -> Int32 in
+                calls += 1
+                errno = ENOENT
+                return -1
+            }
+        }
+        #expect(calls == 1)
+    }
+
+    @Test func callingOnceDoesNotRetryInterrupts() {
+        var calls = 0
+        #expect(throws: Errno.interrupted) {
+            _ = try callingOnce { () -> Int32 in
+                calls += 1
+                errno = EINTR
+                return -1
+            }
+        }
+        #expect(calls == 1)
+    }
+}
+
+@Suite("SystemCalls: FileDescriptor")
+struct FileDescriptorTests {
+    let directory: String
+
+    init() throws {
+        directory = NSTemporaryDirectory() + "systemcalls-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    @Test func openingAMissingFileThrowsENOENT() {
+        #expect(throws: Errno(ENOENT)) { _ = try FileDescriptor.open(directory + "/missing", O_RDONLY) }
+    }
+
+    @Test func everyOpenedDescriptorIsCloseOnExec() throws {
+        let fd = try FileDescriptor.open(directory + "/file", O_WRONLY | O_CREAT, permissions: 0o600)
+        defer { try? fd.close() }
+        #expect(fcntl(fd.rawValue, F_GETFD) & FD_CLOEXEC != 0)
+        let (reader, writer) = try FileDescriptor.pipe()
+        defer {
+            try? reader.close()
+            try? writer.close()
+        }
+        #expect(fcntl(reader.rawValue, F_GETFD) & FD_CLOEXEC != 0)
+        #expect(fcntl(writer.rawValue, F_GETFD) & FD_CLOEXEC != 0)
+    }
+
+    @Test(arguments: [0, 1, 4095, 4096, 4097, 1 << 20])
+    func writeAllThenReadToEndGivesTheSameBytes(count: Int) throws {
+        let bytes = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) }
+        let path = directory + "/data"
+        let writer = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_TRUNC, permissions: 0o600)
+        try writer.writeAll(bytes)
+        try writer.close()
+        let reader = try FileDescriptor.open(path, O_RDONLY)
+        defer { try? reader.close() }
+        #expect(try reader.readToEnd() == bytes)
+    }
+
+    @Test func writeAllIntoAFullNonBlockingPipeThrowsEAGAIN() throws {
+        let (reader, writer) = try FileDescriptor.pipe()
+        defer {
+            try? reader.close()
+            try? writer.close()
+        }
+        try writer.setNonBlocking()
+        #expect(fcntl(writer.rawValue, F_GETFL) & O_NONBLOCK != 0)
+        // A pipe holds 64 KiB by default: 1 MiB cannot fit with nobody reading.
+        #expect(throws: Errno.wouldBlock) { try writer.writeAll([UInt8](repeating: 1, count: 1 << 20)) }
+    }
+
+    @Test func aDescriptorIsClosedOnce() throws {
+        let (reader, writer) = try FileDescriptor.pipe()
+        try writer.close()
+        try reader.close()
+        #expect(throws: Errno(EBADF)) { try reader.close() }
+    }
+
+    @Test func readingAClosedPipeGivesEndOfFile() throws {
+        let (reader, writer) = try FileDescriptor.pipe()
+        defer { try? reader.close() }
+        try writer.writeAll(Array("abc".utf8))
+        try writer.close()
+        var buffer = [UInt8](repeating: 0, count: 16)
+        let first = try buffer.withUnsafeMutableBytes { try reader.read(into: $0) }
+        #expect(Array(buffer[0..<first]) == Array("abc".utf8))
+        #expect(try buffer.withUnsafeMutableBytes { try reader.read(into: $0) } == 0)
+    }
+}
+
+@Suite("SystemCalls: socket addresses")
+struct SocketAddressTests {
+    @Test func unixSocketsBindAcceptAndConnect() throws {
+        let path = NSTemporaryDirectory() + "sc-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).sock"
+        defer { unlink(path) }
+        let server = try FileDescriptor.streamSocket(family: AF_UNIX)
+        defer { try? server.close() }
+        try server.bind(to: .unix(path: path))
+        try server.listen(backlog: 1)
+        let client = try FileDescriptor.connectedStream(to: .unix(path: path))
+        defer { try? client.close() }
+        let accepted = try server.accept()
+        defer { try? accepted.close() }
+        #expect(fcntl(accepted.rawValue, F_GETFD) & FD_CLOEXEC != 0)
+        try client.writeAll(Array("ping".utf8))
+        var buffer = [UInt8](repeating: 0, count: 8)
+        let n = try buffer.withUnsafeMutableBytes { try accepted.read(into: $0) }
+        #expect(Array(buffer[0..<n]) == Array("ping".utf8))
+    }
+
+    @Test func connectingToNothingThrowsTheErrno() {
+        #expect(throws: Errno(ENOENT)) {
+            _ = try FileDescriptor.connectedStream(to: .unix(path: "/nonexistent-dir-\(getpid())/sock"))
+        }
+    }
+
+    @Test func aPathThatDoesNotFitSunPathIsRefused() {
+        let tooLong = "/tmp/" + String(repeating: "x", count: 120)
+        #expect(throws: Errno.nameTooLong) { try SocketAddress.unix(path: tooLong).withSockaddr { _, _ in () } }
+        // 107 bytes and the NUL fill sun_path exactly.
+        let longest = "/" + String(repeating: "y", count: 106)
+        #expect(throws: Never.self) { try SocketAddress.unix(path: longest).withSockaddr { _, _ in () } }
+    }
+
+    @Test func unixAddressesCarryThePath() throws {
+        let (family, length, path) = try SocketAddress.unix(path: "/run/a.sock").withSockaddr { address, length in
+            let path = UnsafeRawPointer(address).advanced(by: 2).assumingMemoryBound(to: CChar.self)
+            return (Int32(address.pointee.sa_family), Int(length), String(cString: path))
+        }
+        #expect(family == AF_UNIX)
+        #expect(length == MemoryLayout<sockaddr_un>.size)
+        #expect(path == "/run/a.sock")
+    }
+
+    @Test func vsockAddressesCarryCIDAndPort() throws {
+        // struct sockaddr_vm: family (2), reserved (2), port (4), cid (4), zero padding.
+        let fields = try SocketAddress.vsock(cid: 3, port: 1234).withSockaddr { address, length in
+            let raw = UnsafeRawBufferPointer(start: address, count: Int(length))
+            return (
+                raw.load(as: UInt16.self), raw.load(fromByteOffset: 4, as: UInt32.self),
+                raw.load(fromByteOffset: 8, as: UInt32.self), Int(length)
+            )
+        }
+        #expect(fields.0 == 40)  // AF_VSOCK
+        #expect(fields.1 == 1234)
+        #expect(fields.2 == 3)
+        #expect(fields.3 == 16)
+    }
+}
+
+@Suite("SystemCalls: monotonic clock and deadlines")
+struct DeadlineTests {
+    @Test func theClockNeverGoesBack() {
+        var previous = MonotonicClock.nanoseconds()
+        for _ in 0..<1000 {
+            let now = MonotonicClock.nanoseconds()
+            #expect(now >= previous)
+            previous = now
+        }
+    }
+
+    @Test func neverIsAnInfinitePollTimeout() {
+        #expect(Deadline.never.pollTimeout == -1)
+        #expect(Deadline.never.secondsLeft == nil)
+        #expect(!Deadline.never.hasPassed)
+        #expect(Deadline(secondsFromNow: nil) == .never)
+    }
+
+    @Test func aPastDeadlineHasPassed() {
+        let past = Deadline(secondsFromNow: -1)
+        #expect(past.hasPassed)
+        #expect(past.pollTimeout == 0)
+        #expect(past.secondsLeft == 0)
+    }
+
+    @Test func aFutureDeadlineRoundsThePollTimeoutUp() throws {
+        let hour = Deadline(secondsFromNow: 3600)
+        #expect(!hour.hasPassed)
+        let timeout = hour.pollTimeout
+        // Some time passes between the two reads; never more than the hour itself.
+        #expect(timeout > 3_500_000 && timeout <= 3_600_001)
+    }
+
+    @Test func earlierPicksTheSoonerAndIgnoresNever() {
+        let soon = Deadline(at: 10)
+        let late = Deadline(at: 20)
+        #expect(soon.earlier(late) == soon)
+        #expect(late.earlier(soon) == soon)
+        #expect(Deadline.never.earlier(late) == late)
+        #expect(late.earlier(.never) == late)
+    }
+}
