@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import QGAProtocol
+import SystemCalls
 
 /// `qga: <message>` on stderr.
 func printError(_ message: String) {
@@ -12,13 +13,8 @@ func printError(_ message: String) {
 
 /// Raw bytes on a descriptor (stdout for guest-exec output, which need not be text).
 func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
-    var offset = 0
-    while offset < bytes.count {
-        let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        if n < 0 && errno == EINTR { continue }
-        if n <= 0 { return }
-        offset += n
-    }
+    // A closed stdout (`qga ... | head`) ends the output, not the client.
+    try? FileDescriptor(rawValue: fd).writeAll(bytes)
 }
 
 /// A value as one line of JSON, for `--json`.
