@@ -22,30 +22,17 @@ func makeTempDir() throws(BenchError) -> String {
 
 /// Starts `argv` with stdin, stdout and stderr on /dev/null.
 func spawn(_ argv: [String], environment: [String]) throws(BenchError) -> pid_t {
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    for fd: Int32 in [0, 1, 2] {
-        posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
+    do {
+        return try ChildProcess.spawn(SpawnRequest(path: argv[0], arguments: argv, environment: environment))
+    } catch {
+        throw BenchError("cannot start \(argv[0]): \(error)")
     }
-    var cArgs = argv.map { strdup($0) } + [nil]
-    var cEnv = environment.map { strdup($0) } + [nil]
-    defer {
-        for pointer in cArgs { free(pointer) }
-        for pointer in cEnv { free(pointer) }
-    }
-    var pid: pid_t = 0
-    let result = posix_spawn(&pid, argv[0], &actions, nil, &cArgs, &cEnv)
-    guard result == 0 else { throw BenchError("cannot start \(argv[0]): \(String(cString: strerror(result)))") }
-    return pid
 }
 
 /// Runs `argv` to completion; true when it exited 0.
 func runToCompletion(_ argv: [String]) -> Bool {
     guard let pid = try? spawn(argv, environment: ["PATH=/usr/bin:/bin"]) else { return false }
-    var status: Int32 = 0
-    waitpid(pid, &status, 0)
-    return status == 0
+    return (try? ChildProcess.wait(pid)) == .exited(0)
 }
 
 func readFile(_ path: String) -> String? {
