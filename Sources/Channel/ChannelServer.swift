@@ -60,6 +60,9 @@ public final class ChannelServer {
     /// asked for on every pass; `onWatchedReady` runs when any of them is ready.
     public var watched: () -> [pollfd] = { [] }
     public var onWatchedReady: () -> Void = {}
+    /// Called for SIGCHLD (when the signal source includes it): a child ended, so its exit
+    /// status can be collected at once instead of leaving a zombie until the host asks.
+    public var onChildExited: () -> Void = {}
     /// With `-r/--retry-path`: reopens the device after an error; nil exits instead.
     public var reopenDevice: (() throws(ChannelError) -> DevicePort)?
     /// Seconds between reopen attempts (qemu-ga uses 5).
@@ -147,6 +150,9 @@ public final class ChannelServer {
         for signal in signals.drain() {
             if signal == SIGIO {
                 hostMayHaveAttached()
+            } else if signal == SIGCHLD {
+                // One SIGCHLD may stand for several children: the callback reaps them all.
+                onChildExited()
             } else if onSignal(signal) {
                 running = false
             }

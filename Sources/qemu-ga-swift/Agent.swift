@@ -53,7 +53,7 @@ final class Agent {
         signal(SIGPIPE, SIG_IGN)
         let signals: SignalSource
         do {
-            signals = try SignalSource([SIGTERM, SIGINT, SIGHUP, SIGIO])
+            signals = try SignalSource([SIGTERM, SIGINT, SIGHUP, SIGIO, SIGCHLD])
         } catch {
             printError("\(error)")
             return 1
@@ -115,6 +115,7 @@ final class Agent {
         // guest-exec children: their pipes move while the agent serves the host.
         server.watched = { context.processes.pollDescriptors() }
         server.onWatchedReady = { context.processes.service(system: context.system) }
+        server.onChildExited = { context.processes.service(system: context.system) }
         server.onSignal = { signal in
             if signal == SIGHUP { return false }
             logger.debug("received signal \(signal), exiting")

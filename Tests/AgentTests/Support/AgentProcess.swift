@@ -163,12 +163,17 @@ final class AgentClient {
         var lines: [[UInt8]] = []
         let deadline = Date().addingTimeInterval(timeout)
         var buffer = [UInt8](repeating: 0, count: 65536)
+        // Bytes of `pending` known to hold no newline: a multi-megabyte reply is scanned once,
+        // not once per read (which took longer than the timeout in a debug build).
+        var scanned = 0
         while lines.count < count {
-            if let newline = pending.firstIndex(of: 0x0A) {
+            if let newline = pending[scanned...].firstIndex(of: 0x0A) {
                 lines.append(Array(pending[..<newline]))
                 pending.removeSubrange(...newline)
+                scanned = 0
                 continue
             }
+            scanned = pending.count
             let left = deadline.timeIntervalSinceNow
             guard left > 0 else { break }
             var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
