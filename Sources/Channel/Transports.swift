@@ -146,12 +146,8 @@ public enum VirtioSerialPort {
     /// `/sys/class/virtio-ports/*/name` is the agent's port, and use `/dev/vportNpM`.
     public static func discover(sysfs: String = "/sys", dev: String = "/dev", name: String = portName) -> String? {
         let classDir = sysfs + "/class/virtio-ports"
-        guard let dir = opendir(classDir) else { return nil }
-        defer { closedir(dir) }
-        while let entry = readdir(dir) {
-            let port = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
+        guard let ports = try? Directory.names(classDir) else { return nil }
+        for port in ports {
             if port.hasPrefix(".") { continue }
             let nameFile = classDir + "/" + port + "/name"
             guard let fd = try? FileDescriptor.open(nameFile, O_RDONLY) else { continue }

@@ -140,14 +140,10 @@ public enum ChildProcess {
 
     /// Marks every descriptor above stderr close-on-exec.
     private static func markEverythingCloseOnExec() {
-        guard let directory = opendir("/proc/self/fd") else { return }
-        defer { closedir(directory) }
-        let own = dirfd(directory)
-        while let entry = readdir(directory) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            guard let fd = Int32(name), fd > 2, fd != own else { continue }
+        // The list includes the descriptor that read it, closed again by now: that one
+        // fails with EBADF, harmlessly.
+        for name in (try? Directory.names("/proc/self/fd")) ?? [] {
+            guard let fd = Int32(name), fd > 2 else { continue }
             try? FileDescriptor(rawValue: fd).setCloseOnExec()
         }
     }

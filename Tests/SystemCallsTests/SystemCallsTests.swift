@@ -105,6 +105,15 @@ struct FileDescriptorTests {
         #expect(throws: Errno(EBADF)) { try reader.close() }
     }
 
+    @Test func directoryNamesLeaveOutDotAndDotDot() throws {
+        for name in ["b", "a", ".hidden"] {
+            FileManager.default.createFile(atPath: directory + "/" + name, contents: nil)
+        }
+        #expect(try Directory.names(directory).sorted() == [".hidden", "a", "b"])
+        #expect(throws: Errno(ENOTDIR)) { _ = try Directory.names(directory + "/a") }
+        #expect(throws: Errno(ENOENT)) { _ = try Directory.names(directory + "/missing") }
+    }
+
     @Test func readingAClosedPipeGivesEndOfFile() throws {
         let (reader, writer) = try FileDescriptor.pipe()
         defer { try? reader.close() }

@@ -73,16 +73,11 @@ public final class LinuxSystem: GuestSystem {
     }
 
     public func listDirectory(_ path: String) throws(QGAError) -> [String] {
-        guard let dir = opendir(path) else { throw QGAError.system("open(\"\(path)\")", errno: errno) }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if name != "." && name != ".." { names.append(name) }
+        do {
+            return try Directory.names(path)
+        } catch {
+            throw QGAError.system("open(\"\(path)\")", errno: error.rawValue)
         }
-        return names
     }
 
     public func fileExists(_ path: String) -> Bool {
