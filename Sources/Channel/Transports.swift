@@ -48,15 +48,14 @@ public struct ListeningSocket {
 
     /// Binds an AF_VSOCK stream socket on `CID:PORT`.
     public static func vsock(address text: String) throws(ChannelError) -> ListeningSocket {
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 2, let cid = UInt32(parts[0]), let port = UInt32(parts[1]) else {
+        guard let address = SocketAddress(vsock: text) else {
             throw ChannelError("invalid vsock address '\(text)': expected <cid>:<port>")
         }
         var opened: FileDescriptor?
         do {
             let fd = try FileDescriptor.streamSocket(family: AF_VSOCK)
             opened = fd
-            try fd.bind(to: .vsock(cid: cid, port: port))
+            try fd.bind(to: address)
             try fd.listen(backlog: 16)
             return ListeningSocket(fd: fd.rawValue, path: nil)
         } catch {

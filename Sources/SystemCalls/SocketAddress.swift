@@ -12,6 +12,14 @@ public enum SocketAddress: Sendable, Equatable, CustomStringConvertible {
     /// A vsock `CID:PORT` (`struct sockaddr_vm`).
     case vsock(cid: UInt32, port: UInt32)
 
+    /// A vsock address written `CID:PORT` (`3:1234`), as `-p` and `qga --vsock` take it; nil
+    /// for anything else.
+    public init?(vsock text: String) {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, let cid = UInt32(parts[0]), let port = UInt32(parts[1]) else { return nil }
+        self = .vsock(cid: cid, port: port)
+    }
+
     /// `AF_UNIX` or `AF_VSOCK`.
     public var family: Int32 {
         switch self {

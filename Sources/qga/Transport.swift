@@ -6,20 +6,18 @@ import Musl
 import CLinux
 import SystemCalls
 
-/// Where the agent is reached from the host.
-enum Endpoint: Equatable {
-    /// A unix stream socket: QEMU's `-chardev socket,path=...,server=on` or an agent run with
-    /// `-m unix-listen`.
-    case unix(String)
-    /// `CID:PORT` of an agent run with `-m vsock-listen`.
-    case vsock(cid: UInt32, port: UInt32)
+/// Where the host reaches the agent (the agent's own side is `ChannelServer.Endpoint`).
+enum AgentChannel: Equatable {
+    /// A unix stream socket (QEMU's `-chardev socket,path=...,server=on`, or an agent run
+    /// with `-m unix-listen`), or the `CID:PORT` of an agent run with `-m vsock-listen`.
+    case socket(SocketAddress)
     /// A character device or pty (QEMU's chardev for an isa-serial or virtio-serial port).
     case serial(String)
 
     var description: String {
         switch self {
-        case .unix(let path): return path
-        case .vsock(let cid, let port): return "vsock \(cid):\(port)"
+        case .socket(.vsock(let cid, let port)): return "vsock \(cid):\(port)"
+        case .socket(let address): return address.description
         case .serial(let path): return path
         }
     }
@@ -49,29 +47,22 @@ final class Transport {
     deinit { close(fd) }
 
     /// Connects to (or opens) `endpoint`.
-    static func open(_ endpoint: Endpoint) throws(TransportError) -> Transport {
-        switch endpoint {
-        case .unix(let path): return try connectUnix(path)
-        case .vsock(let cid, let port): return try connectVsock(cid: cid, port: port)
+    static func open(_ channel: AgentChannel) throws(TransportError) -> Transport {
+        switch channel {
+        case .socket(let address): return try connect(address)
         case .serial(let path): return try openSerial(path)
         }
     }
 
-    private static func connectUnix(_ path: String) throws(TransportError) -> Transport {
+    private static func connect(_ address: SocketAddress) throws(TransportError) -> Transport {
         do {
-            return Transport(fd: try nonBlocking(FileDescriptor.connectedStream(to: .unix(path: path))))
+            let fd = try FileDescriptor.connectedStream(to: address)
+            try? fd.setNonBlocking()
+            return Transport(fd: fd.rawValue)
         } catch .nameTooLong {
-            throw .failed("socket path too long: \(path)")
+            throw .failed("socket path too long: \(address)")
         } catch {
-            throw .failed("cannot connect to \(path): \(error)")
-        }
-    }
-
-    private static func connectVsock(cid: UInt32, port: UInt32) throws(TransportError) -> Transport {
-        do {
-            return Transport(fd: try nonBlocking(FileDescriptor.connectedStream(to: .vsock(cid: cid, port: port))))
-        } catch {
-            throw .failed("cannot connect to vsock \(cid):\(port): \(error)")
+            throw .failed("cannot connect to \(AgentChannel.socket(address).description): \(error)")
         }
     }
 
@@ -85,11 +76,6 @@ final class Transport {
             tcsetattr(fd, TCSANOW, &tio)
         }
         return Transport(fd: fd)
-    }
-
-    private static func nonBlocking(_ fd: FileDescriptor) -> Int32 {
-        try? fd.setNonBlocking()
-        return fd.rawValue
     }
 
     /// Writes all of `bytes` before `deadline`.

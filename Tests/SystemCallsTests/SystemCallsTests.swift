@@ -170,6 +170,14 @@ struct SocketAddressTests {
         #expect(path == "/run/a.sock")
     }
 
+    @Test(arguments: [
+        ("3:1234", SocketAddress.vsock(cid: 3, port: 1234)), ("4294967295:0", .vsock(cid: 4294967295, port: 0)),
+        ("3", nil), ("3:", nil), (":1", nil), ("3:1:2", nil), ("x:1", nil), ("-1:1", nil), ("4294967296:1", nil),
+    ])
+    func vsockAddressesAreParsedFromCIDColonPort(text: String, expected: SocketAddress?) {
+        #expect(SocketAddress(vsock: text) == expected)
+    }
+
     @Test func vsockAddressesCarryCIDAndPort() throws {
         // struct sockaddr_vm: family (2), reserved (2), port (4), cid (4), zero padding.
         let fields = try SocketAddress.vsock(cid: 3, port: 1234).withSockaddr { address, length in
