@@ -90,7 +90,8 @@ install:
 
 # Debian package from the release binary: dist/qemu-ga-swift_<version>_<arch>.deb. Built in a
 # copy under .build-pkg/ because dpkg-buildpackage writes into the parent directory.
-PACKAGE_DEPS = debhelper dpkg-dev fakeroot lintian rpm groff man-db devscripts systemd gzip busybox-static socat
+PACKAGE_DEPS = debhelper dpkg-dev fakeroot lintian rpm groff man-db devscripts systemd gzip busybox-static socat \
+	mmdebstrap
 package-deps:
 	@scripts/install-deps.sh $(PACKAGE_DEPS)
 
@@ -115,9 +116,12 @@ rpm: release package-deps
 	@ls -l $(DIST)/qemu-ga-swift-*.rpm
 
 # Tests of make install, the unit, the SysV script, the .deb, the .rpm and the man page
-# (packaging/test-packages.sh; nothing is installed on this machine).
+# (packaging/test-packages.sh), and of the .deb replacing Debian's qemu-guest-agent and purged
+# in a Debian 12 chroot (packaging/test-deb-chroot.sh, root; the rootfs is cached in
+# .build-pkg/chroot/). Nothing is installed on this machine.
 package-test: deb rpm
 	packaging/test-packages.sh
+	packaging/test-deb-chroot.sh
 
 run: release
 	scripts/run-agent.sh
@@ -137,8 +141,8 @@ profile: release
 	scripts/profile.sh
 
 # Every test: protocol and handler tests, the real binary over unix sockets (and against
-# Debian's qemu-ga as an oracle), the packages, then the real-VM suite.
-test: unit-test package-test vm-test
+# Debian's qemu-ga as an oracle), the packages, then the real-VM suites.
+test: unit-test package-test vm-test debian-vm-test
 
 # The oracles of the differential tests: Debian's qemu-ga 7.2 (installed by test-deps) and
 # bookworm-backports' 10.0.2, unpacked under .build-oracle/10/ (scripts/fetch-oracle10.sh).
@@ -153,6 +157,14 @@ unit-test: test-deps oracles release
 # (vm/README.md). Installs its own host packages; logs in .build-vm/e2e/logs/.
 vm-test:
 	SWIFT=$(SWIFT) vm/e2e.sh
+
+# The .deb in a real Debian 12 guest (systemd, udev, the Debian kernel; the image is built by
+# mmdebstrap once and cached in .build-vm/debian/): apt-get install over Debian's
+# qemu-guest-agent, freeze, restarts, hot-unplug, purge, reboot, shutdown (vm/README.md).
+# Installs its own host packages; logs in .build-vm/debian/logs/.
+.PHONY: debian-vm-test
+debian-vm-test: deb
+	vm/debian/test.sh
 
 clean:
 	rm -rf .build .build-pkg run $(DIST)

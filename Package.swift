@@ -42,8 +42,7 @@ let package = Package(
         .executableTarget(
             name: "qemu-ga-swift",
             dependencies: [
-                "QGAProtocol", "Channel", "Commands", "FreezeHooks",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "QGAProtocol", "Channel", "Commands", "FreezeHooks", "CLinux",
             ]
         ),
         // The host-side client.

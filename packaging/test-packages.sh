@@ -207,21 +207,22 @@ unit_settings() {
     out=$(unit_dump "$UNIT_DEBIAN" "$WORK/debian/etc/default/qemu-guest-agent" \
         BLOCK_RPCS=guest-exec,guest-file-open BLACKLIST_RPC=guest-set-time \
         FSFREEZE_HOOK_PATHNAME=/srv/hook 'DAEMON_ARGS="-v --fsfreeze-timeout=300"') || { printf '%s\n' "$out"; return 1; }
-    contains "$out" "block-rpcs=guest-exec;guest-file-open;guest-set-time;" "fsfreeze-hook=/srv/hook" \
+    contains "$out" "block-rpcs=guest-set-time,guest-exec,guest-file-open" "fsfreeze-hook=/srv/hook" \
         "verbose=true" "fsfreeze-timeout=300"
 }
 check "unit + BLOCK_RPCS, BLACKLIST_RPC, FSFREEZE_HOOK_PATHNAME, DAEMON_ARGS: all reach the agent" unit_settings
 unit_allow() {
     out=$(unit_dump "$UNIT_FEDORA" "$WORK/fedora/etc/sysconfig/qemu-ga" 'DAEMON_ARGS="--allow-rpcs=guest-ping,guest-info"') ||
         { printf '%s\n' "$out"; return 1; }
-    contains "$out" "allow-rpcs=guest-info;guest-ping;" "block-rpcs="
+    contains "$out" "allow-rpcs=guest-ping,guest-info" "block-rpcs="
 }
 check "unit + an allow list in DAEMON_ARGS (empty block lists do not conflict)" unit_allow
 
 # ------------------------------------------------------------------ SysV init script
 SCRIPTS="packaging/qemu-guest-agent.init.in hooks/fsfreeze-hook hooks/fsfreeze-hook.d/mysql-flush.sh.sample
 hooks/fsfreeze-hook.d/postgresql-checkpoint.sh.sample debian/qemu-ga-swift.postinst debian/qemu-ga-swift.postrm
-packaging/qemu-guest-agent.default.in packaging/test-packages.sh"
+debian/qemu-ga-swift.preinst packaging/qemu-guest-agent.default.in packaging/test-packages.sh
+packaging/test-deb-chroot.sh"
 for script in $SCRIPTS; do
     check "sh -n $script" sh -n "$script"
     check "checkbashisms $script" checkbashisms -f "$script"
@@ -395,7 +396,8 @@ options_in_man() {
 check "the man page names every option of --help (and qemu-ga's short ones)" options_in_man
 keys_in_man() {
     missing=
-    for key in $(QGA_CONF=/nonexistent "$BIN" -D | sed -n 's/^\([a-z-]*\)=.*/\1/p'); do
+    # -D prints the timeouts only when they differ from the defaults
+    for key in $(QGA_CONF=/nonexistent "$BIN" --fsfreeze-timeout=1 --fsfreeze-hook-timeout=1 -D | sed -n 's/^\([a-z-]*\)=.*/\1/p'); do
         printf '%s\n' "$man_text" | grep -q -- "^ *$key=" || missing="$missing $key"
     done
     [ -z "$missing" ] || { echo "config keys not in the man page:$missing"; return 1; }

@@ -70,9 +70,8 @@ public struct FreezeHookReport: Sendable, Equatable {
 /// A hook run that failed, with qemu-ga's text in ``message``.
 public struct FreezeHookError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Reason: Sendable, Equatable {
-        /// `access(X_OK)` failed with this errno; nothing was started.
-        case notAccessible(errno: Int32)
-        /// The hook could not be executed (`posix_spawn` failed with this errno).
+        /// The hook could not be executed (`posix_spawn` failed with this errno): missing, not
+        /// executable, a bad interpreter.
         case execFailed(errno: Int32)
         /// It exited with a non-zero status.
         case failed(status: Int32)
@@ -91,8 +90,6 @@ public struct FreezeHookError: Error, Sendable, Equatable, CustomStringConvertib
     public var message: String {
         let hook = invocation.hook
         switch reason {
-        case .notAccessible(let errno):
-            return "can't access fsfreeze hook '\(hook)': \(errorText(errno))"
         case .execFailed(let errno):
             // qemu-ga's child reports a failed execvp with perror() into the captured output
             // and exits 1; the parent then wraps that output.
@@ -112,23 +109,19 @@ public struct FreezeHookError: Error, Sendable, Equatable, CustomStringConvertib
     public var description: String { message }
 }
 
-/// Runs the hook: the access check, then the child through ``ProcessRunner``.
+/// Runs the hook: the child through ``ProcessRunner``.
 public enum FreezeHookRunner {
     /// Runs `invocation` and interprets how it ended.
     ///
-    /// - Parameters:
-    ///   - accessCheck: errno of `access(path, X_OK)`, or nil when allowed (a seam for tests).
-    ///   - spawn: runs the child (a seam for tests; the default is `ProcessRunner.run`).
+    /// A missing or non-executable hook is found by trying to run it, as qemu-ga 10.x does
+    /// (7.2 checked `access(X_OK)` first and said "can't access fsfreeze hook").
+    ///
+    /// - Parameter spawn: runs the child (a seam for tests; the default is `ProcessRunner.run`).
     /// - Throws: ``FreezeHookError`` with qemu-ga's text.
     public static func run(
-        _ invocation: FreezeHookInvocation,
-        accessCheck: (String) -> Int32? = executableAccessError,
-        spawn: (ProcessInvocation) -> ProcessOutcome = ProcessRunner.run
+        _ invocation: FreezeHookInvocation, spawn: (ProcessInvocation) -> ProcessOutcome = ProcessRunner.run
     ) throws(FreezeHookError) -> FreezeHookReport {
-        if let errno = accessCheck(invocation.hook) {
-            throw FreezeHookError(invocation: invocation, reason: .notAccessible(errno: errno), output: "")
-        }
-        return try evaluate(invocation, spawn(invocation.process))
+        try evaluate(invocation, spawn(invocation.process))
     }
 
     /// Maps a finished run to success or qemu-ga's error.
@@ -143,11 +136,6 @@ public enum FreezeHookRunner {
         case .failedToStart(let errno): reason = .execFailed(errno: errno)
         }
         throw FreezeHookError(invocation: invocation, reason: reason, output: output)
-    }
-
-    /// `access(path, X_OK)`: nil when allowed, else the errno (qemu-ga checks this first).
-    public static func executableAccessError(_ path: String) -> Int32? {
-        access(path, X_OK) == 0 ? nil : errno
     }
 }
 

@@ -24,6 +24,10 @@ final class Agent {
         // qemu-ga's levels: errors only, everything with -v.
         let logger = AgentLogger(sink: sink, level: configuration.verbose ? .debug : .error)
 
+        guard configuration.channelMethod != nil || configuration.listenDescriptor != nil else {
+            printError("unsupported channel method/type: \(configuration.method)")
+            return 1
+        }
         guard LinuxSystem().isDirectory(configuration.statedir) else {
             printError("state directory '\(configuration.statedir)' does not exist (create it or pass -t DIR)")
             logger.error("failed to load persistent state: '\(configuration.statedir)' is not a directory")
@@ -41,15 +45,6 @@ final class Agent {
                 return 1
             }
         }
-        if configuration.daemonize {
-            do {
-                try Daemon.detach(keeping: sink.openDescriptor ?? -1)
-            } catch {
-                printError("\(error)")
-                return 1
-            }
-        }
-
         signal(SIGPIPE, SIG_IGN)
         let signals: SignalSource
         do {
@@ -71,37 +66,64 @@ final class Agent {
 
         // qemu-ga's check_is_frozen: start frozen, with its warning (held until thaw).
         FSFreeze.startupCheck(context: context)
+        let session = AgentSession(context: context)
+        let handler = SessionChannelHandler(session: session)
+
+        // The channel opens before the agent detaches (qemu-ga 10.x): with -d a bad path
+        // fails in the foreground. With -r a missing channel is waited for instead.
+        var opened: ChannelServer.Endpoint?
+        do {
+            opened = try openEndpoint()
+        } catch {
+            guard configuration.retryPath else {
+                logger.error("\(error)")
+                printError("\(error)")
+                FSFreeze.thawForShutdown(context: context)
+                return 1
+            }
+            logger.info("failed to initialize guest agent channel, will retry: \(error)")
+        }
         if configuration.daemonize {
-            let pidfile = configuration.pidfile
+            var kept = [signals.fd]
+            if let fd = sink.openDescriptor { kept.append(fd) }
+            if let fd = opened?.descriptor { kept.append(fd) }
+            do {
+                try Daemon.detach(keeping: kept)
+            } catch {
+                printError("\(error)")
+                if case .listening(let socket) = opened { socket.close() }
+                return 1
+            }
+            // SIGIO goes to the process that asked for it: now the child.
+            if case .device(let port) = opened { _ = fcntl(port.fd, F_SETOWN, getpid()) }
+        }
+        var pidfile: Daemon.Pidfile?
+        defer { pidfile?.remove() }
+        if configuration.daemonize {
+            let path = configuration.pidfile
             if freeze.isFrozen {
                 // Deferred until thaw, as qemu-ga defers its pidfile.
                 freeze.whenThawed {
                     do {
-                        _ = try Daemon.writePidfile(pidfile)
+                        pidfile = try Daemon.Pidfile.create(path)
                     } catch {
                         logger.error("\(error)")
                     }
                 }
             } else {
                 do {
-                    _ = try Daemon.writePidfile(pidfile)
+                    pidfile = try Daemon.Pidfile.create(path)
                 } catch {
                     logger.error("\(error)")
+                    FSFreeze.thawForShutdown(context: context)
+                    if case .listening(let socket) = opened { socket.close() }
                     return 1
                 }
             }
         }
-        let session = AgentSession(context: context)
-        let handler = SessionChannelHandler(session: session)
-
-        let endpoint: ChannelServer.Endpoint
-        do {
-            endpoint = try openEndpoint()
-        } catch {
-            logger.error("\(error)")
-            printError("\(error)")
+        guard let endpoint = opened ?? waitForEndpoint(logger: logger) else {
             FSFreeze.thawForShutdown(context: context)
-            return 1
+            return 0
         }
         let server = ChannelServer(endpoint: endpoint, handler: handler, signals: signals)
         server.log = { logger.debug("\($0)") }
@@ -126,7 +148,7 @@ final class Agent {
         // The path really opened: without udev the virtio port is found in sysfs.
         let openedPath: String
         if case .device(let port) = endpoint { openedPath = port.path } else { openedPath = configuration.effectivePath ?? "" }
-        logger.debug("guest agent started on \(configuration.method.rawValue) \(openedPath)")
+        logger.debug("guest agent started on \(configuration.method) \(openedPath)")
         var status: Int32 = 0
         do {
             try server.run()
@@ -140,34 +162,56 @@ final class Agent {
         return status
     }
 
-    /// systemd socket activation, as qemu-ga: exactly one listening socket on fd 3 for us.
-    static func activatedSocket(environment: (String) -> String?) -> Int32? {
-        guard environment("LISTEN_FDS") == "1", let pid = environment("LISTEN_PID").flatMap({ Int32($0) }),
-            pid == getpid()
-        else { return nil }
-        var listening: Int32 = 0
-        var length = socklen_t(MemoryLayout<Int32>.size)
-        guard getsockopt(3, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) == 0, listening != 0 else { return nil }
-        return 3
-    }
-
     private func openEndpoint() throws(ChannelError) -> ChannelServer.Endpoint {
-        if let fd = Agent.activatedSocket(environment: { Environment.get($0) }) {
+        if let fd = configuration.listenDescriptor {
             return .listening(ListeningSocket.inherited(fd: fd))
         }
-        switch configuration.method {
+        switch configuration.channelMethod {
         case .unixListen:
             return .listening(try ListeningSocket.unix(path: configuration.effectivePath ?? ""))
         case .vsockListen:
             return .listening(try ListeningSocket.vsock(address: configuration.effectivePath ?? ""))
         case .virtioSerial, .isaSerial:
             return .device(try openDevice())
+        case nil:
+            throw ChannelError("unsupported channel method/type: \(configuration.method)")
         }
     }
 
+    /// `-r` with no channel at start (upstream 10.1): try again every 5 s, sleeping in
+    /// between (no busy loop); SIGTERM or SIGINT ends the wait and the agent (nil).
+    private func waitForEndpoint(logger: AgentLogger) -> ChannelServer.Endpoint? {
+        var waitSet = sigset_t()
+        sigemptyset(&waitSet)
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGIO] { sigaddset(&waitSet, signal) }
+        var next = monotonicNow() + Agent.retryInterval
+        while true {
+            let left = max(0, next - monotonicNow())
+            var timeout = timespec(tv_sec: Int(left), tv_nsec: Int((left - left.rounded(.down)) * 1e9))
+            // The signals are blocked (the loop reads them from a signalfd later): wait for them here.
+            let received = sigtimedwait(&waitSet, nil, &timeout)
+            if received == SIGTERM || received == SIGINT {
+                logger.debug("received signal \(received), exiting")
+                return nil
+            }
+            guard monotonicNow() >= next else { continue }
+            next = monotonicNow() + Agent.retryInterval
+            do {
+                let endpoint = try openEndpoint()
+                logger.debug("channel opened after waiting for it")
+                return endpoint
+            } catch {
+                logger.debug("waiting for channel path...: \(error)")
+            }
+        }
+    }
+
+    /// qemu-ga's QGA_RETRY_INTERVAL.
+    static let retryInterval: Double = 5
+
     private func openDevice() throws(ChannelError) -> DevicePort {
         let path = configuration.effectivePath ?? ""
-        if configuration.method == .isaSerial { return try DevicePort.serial(path: path) }
+        if configuration.channelMethod == .isaSerial { return try DevicePort.serial(path: path) }
         // Without udev the /dev/virtio-ports/ symlink is missing: find the port in sysfs.
         if configuration.path == nil, !LinuxSystem().fileExists(path),
             let discovered = VirtioSerialPort.discover()
@@ -175,6 +219,16 @@ final class Agent {
             return try DevicePort.virtio(path: discovered)
         }
         return try DevicePort.virtio(path: path)
+    }
+}
+
+extension ChannelServer.Endpoint {
+    /// The descriptor a daemonizing fork must keep open.
+    var descriptor: Int32 {
+        switch self {
+        case .listening(let socket): return socket.fd
+        case .device(let port): return port.fd
+        }
     }
 }
 

@@ -1,128 +1,118 @@
 import Channel
-import Commands
 
 /// The agent's effective settings: built-in defaults, then the config file, then the
-/// command line (qemu-ga's order; lists from both accumulate).
+/// command line (qemu-ga's order; `-b`/`-a` lists from both accumulate).
 struct Configuration: Equatable {
     var daemonize = false
-    var method: ChannelMethod = .virtioSerial
+    /// The `-m` name as given; checked when the agent starts, as qemu-ga does (so `-D` shows it).
+    var method = ChannelMethod.virtioSerial.rawValue
     var path: String?
     var logfile: String?
     var pidfile = "/var/run/qemu-ga.pid"
     var fsfreezeHook: String?
-    var fsfreezeHookTimeout: Double = 60
-    var fsfreezeTimeout: Double = 600
+    var fsfreezeHookTimeout: Double = Configuration.defaultFsfreezeHookTimeout
+    var fsfreezeTimeout: Double = Configuration.defaultFsfreezeTimeout
     var statedir = "/var/run"
     var verbose = false
     var retryPath = false
+    /// In the order given (qemu-ga reverses each list it splits; the order means nothing).
     var blockRPCs: [String] = []
     var allowRPCs: [String] = []
+    /// The listening socket systemd passed (socket activation); not a config-file setting.
+    var listenDescriptor: Int32?
 
     static let defaultConfigFile = "/etc/qemu/qemu-ga.conf"
     static let defaultFsfreezeHook = "/etc/qemu/fsfreeze-hook"
+    static let defaultFsfreezeHookTimeout: Double = 60
+    static let defaultFsfreezeTimeout: Double = 600
+    /// The key-file group qemu-ga reads and writes.
+    static let group = "general"
+
+    /// The transport, or nil for a name qemu-ga does not know.
+    var channelMethod: ChannelMethod? { ChannelMethod(rawValue: method) }
 
     /// The path the channel opens: `-p`, else the method's default.
-    var effectivePath: String? { path ?? method.defaultPath }
+    var effectivePath: String? { path ?? channelMethod?.defaultPath }
 
-    /// Applies `[general]` of a qemu-ga config file (GLib key-file syntax).
-    mutating func apply(keyFile text: String, source: String) throws(ConfigurationError) {
-        var group = ""
-        for (number, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.trimmingWhitespace()
-            if line.isEmpty || line.hasPrefix("#") { continue }
-            if line.hasPrefix("[") && line.hasSuffix("]") {
-                group = String(line.dropFirst().dropLast())
-                continue
-            }
-            guard let equals = line.firstIndex(of: "=") else {
-                throw ConfigurationError("\(source):\(number + 1): expected key=value, got '\(line)'")
-            }
-            guard group == "general" else { continue }
-            let key = line[..<equals].trimmingWhitespace()
-            let value = line[line.index(after: equals)...].trimmingWhitespace()
-            try set(key: key, value: value, source: "\(source):\(number + 1)")
+    /// Applies `[general]` of a qemu-ga config file, key by key in qemu-ga's order
+    /// (`config_load`), so the first bad value reported is the one qemu-ga reports.
+    mutating func apply(_ file: KeyFile) throws(KeyFileError) {
+        let group = Configuration.group
+        if let value = try file.boolean("daemon", in: group) { daemonize = value }
+        if let value = try file.string("method", in: group) { method = value }
+        if let value = try file.string("path", in: group) { path = value }
+        if let value = try file.string("logfile", in: group) { logfile = value }
+        if let value = try file.string("pidfile", in: group) { pidfile = value }
+        if let value = try file.string("fsfreeze-hook", in: group) { fsfreezeHook = Configuration.hookPath(value) }
+        if let value = try file.string("statedir", in: group) { statedir = value }
+        // Like qemu-ga, verbose=false in the file does not undo anything.
+        if try file.boolean("verbose", in: group) == true { verbose = true }
+        if let value = try file.boolean("retry-path", in: group) { retryPath = value }
+        // qemu-ga 7.2's key, still written by older installations.
+        if let value = try file.string("blacklist", in: group) { blockRPCs += Configuration.splitKeyFileList(value) }
+        if let value = try file.string("block-rpcs", in: group) { blockRPCs += Configuration.splitKeyFileList(value) }
+        if let value = try file.string("allow-rpcs", in: group) { allowRPCs += Configuration.splitKeyFileList(value) }
+        if let value = try file.string("fsfreeze-hook-timeout", in: group) {
+            guard let seconds = Configuration.parseSeconds(value) else { throw KeyFileError.uninterpretable("fsfreeze-hook-timeout") }
+            fsfreezeHookTimeout = seconds
+        }
+        if let value = try file.string("fsfreeze-timeout", in: group) {
+            guard let seconds = Configuration.parseSeconds(value) else { throw KeyFileError.uninterpretable("fsfreeze-timeout") }
+            fsfreezeTimeout = seconds
         }
     }
 
-    private mutating func set(key: String, value: String, source: String) throws(ConfigurationError) {
-        func bool() throws(ConfigurationError) -> Bool {
-            switch value.lowercased() {
-            case "true", "1", "yes": return true
-            case "false", "0", "no": return false
-            default: throw ConfigurationError("\(source): key '\(key)' expects true or false, got '\(value)'")
-            }
-        }
-        func seconds() throws(ConfigurationError) -> Double {
-            guard let number = Double(value), number >= 0 else {
-                throw ConfigurationError("\(source): key '\(key)' expects a number of seconds, got '\(value)'")
-            }
-            return number
-        }
-        switch key {
-        case "daemon": daemonize = try bool()
-        case "method": method = try Configuration.parseMethod(value)
-        case "path": path = value
-        case "logfile": logfile = value
-        case "pidfile": pidfile = value
-        case "fsfreeze-hook": fsfreezeHook = value.isEmpty ? Configuration.defaultFsfreezeHook : value
-        case "fsfreeze-hook-timeout": fsfreezeHookTimeout = try seconds()
-        case "fsfreeze-timeout": fsfreezeTimeout = try seconds()
-        case "statedir": statedir = value
-        case "verbose": verbose = try bool()
-        case "retry-path": retryPath = try bool()
-        case "block-rpcs", "blacklist": blockRPCs += Configuration.splitList(value)
-        case "allow-rpcs": allowRPCs += Configuration.splitList(value)
-        default: break  // qemu-ga ignores unknown keys too
-        }
+    /// The hook an `-F`/`fsfreeze-hook` value names: an empty value means the default hook,
+    /// as a bare `-F` does (qemu-ga takes "" as the hook's path and then fails every freeze).
+    static func hookPath(_ value: String?) -> String {
+        guard let value, !value.isEmpty else { return defaultFsfreezeHook }
+        return value
     }
 
-    static func parseMethod(_ text: String) throws(ConfigurationError) -> ChannelMethod {
-        guard let method = ChannelMethod(rawValue: text) else {
-            throw ConfigurationError("invalid method '\(text)': expected one of "
-                + ChannelMethod.allCases.map(\.rawValue).joined(separator: ", "))
-        }
-        return method
-    }
-
-    /// RPC lists: comma-separated on the command line, `;`-separated in key files; both work.
+    /// A command-line list (`-b a,b`): split at `,` like qemu-ga's `g_strsplit` (an empty
+    /// string is no item; empty items between commas are kept and match no command).
     static func splitList(_ text: String) -> [String] {
-        text.split(whereSeparator: { $0 == "," || $0 == ";" }).map { String($0).trimmingWhitespace() }
-            .filter { !$0.isEmpty }
+        text.isEmpty ? [] : text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
     }
 
-    /// Checks what qemu-ga checks before it starts.
-    func validate() throws(ConfigurationError) {
-        if !blockRPCs.isEmpty && !allowRPCs.isEmpty {
-            throw ConfigurationError(
-                "wrong commandline, using --block-rpcs and --allow-rpcs at the same time is not allowed")
-        }
-        if effectivePath == nil && Environment.get("LISTEN_FDS") == nil {
-            throw ConfigurationError("must specify a path for this channel")
-        }
+    /// A config-file list: `,` as in qemu-ga, and also `;`, GLib's list separator. qemu-ga
+    /// takes `guest-exec;guest-file-open` (the form of its own sample config) as one unknown
+    /// name and blocks nothing; here it blocks both.
+    static func splitKeyFileList(_ text: String) -> [String] {
+        text.isEmpty
+            ? [] : text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "," || $0 == ";" }).map(String.init)
     }
 
-    /// `-D/--dump-conf`: the effective configuration as a key file.
+    /// Seconds for the freeze timeouts: a non-negative number.
+    static func parseSeconds(_ text: String) -> Double? {
+        guard let value = Double(text), value >= 0, value.isFinite else { return nil }
+        return value
+    }
+
+    /// `-D/--dump-conf`: qemu-ga's key file (`config_dump`, GLib's escaping, lists joined
+    /// with `,` so the file reads back as the same configuration), then our own keys where
+    /// they differ from their defaults.
     func dump() -> String {
         var lines = ["[general]"]
-        lines.append("daemon=\(daemonize)")
-        lines.append("method=\(method.rawValue)")
-        if let path = effectivePath { lines.append("path=\(path)") }
-        if let logfile { lines.append("logfile=\(logfile)") }
-        lines.append("pidfile=\(pidfile)")
-        if let fsfreezeHook { lines.append("fsfreeze-hook=\(fsfreezeHook)") }
-        lines.append("fsfreeze-hook-timeout=\(Configuration.formatSeconds(fsfreezeHookTimeout))")
-        lines.append("fsfreeze-timeout=\(Configuration.formatSeconds(fsfreezeTimeout))")
-        lines.append("statedir=\(statedir)")
-        lines.append("verbose=\(verbose)")
-        lines.append("retry-path=\(retryPath)")
-        lines.append("block-rpcs=\(Configuration.keyFileList(blockRPCs))")
-        lines.append("allow-rpcs=\(Configuration.keyFileList(allowRPCs))")
+        func add(_ key: String, _ value: String) { lines.append(key + "=" + KeyFile.escape(value)) }
+        add("daemon", daemonize ? "true" : "false")
+        add("method", method)
+        if let path = effectivePath { add("path", path) }
+        if let logfile { add("logfile", logfile) }
+        add("pidfile", pidfile)
+        if let fsfreezeHook { add("fsfreeze-hook", fsfreezeHook) }
+        add("statedir", statedir)
+        add("verbose", verbose ? "true" : "false")
+        add("retry-path", retryPath ? "true" : "false")
+        add("block-rpcs", blockRPCs.joined(separator: ","))
+        add("allow-rpcs", allowRPCs.joined(separator: ","))
+        if fsfreezeHookTimeout != Configuration.defaultFsfreezeHookTimeout {
+            add("fsfreeze-hook-timeout", Configuration.formatSeconds(fsfreezeHookTimeout))
+        }
+        if fsfreezeTimeout != Configuration.defaultFsfreezeTimeout {
+            add("fsfreeze-timeout", Configuration.formatSeconds(fsfreezeTimeout))
+        }
         return lines.joined(separator: "\n") + "\n"
-    }
-
-    /// GLib's string-list form: sorted here, each item followed by `;`.
-    static func keyFileList(_ items: [String]) -> String {
-        Array(Set(items)).sorted().map { $0 + ";" }.joined()
     }
 
     static func formatSeconds(_ value: Double) -> String {
@@ -130,6 +120,7 @@ struct Configuration: Equatable {
     }
 }
 
+/// A setting the agent cannot start with; the message is qemu-ga's where it has one.
 struct ConfigurationError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }

@@ -1,15 +1,13 @@
 import Foundation
 import Testing
 
-/// The same bytes to Debian's qemu-ga and to ours; the replies must match.
+/// The same bytes to each oracle (qemu-ga 7.2 and 10.0.2) and to ours; the replies must match.
 ///
 /// Deliberate differences are not in this list: ids are echoed exactly as sent (qemu-ga
 /// reformats `1.50` as `1.5` and prints `inf` for `1e400`), one error for an over-deep input
 /// (qemu-ga sends one per leftover bracket), and `guest-info`'s version and command list.
-@Suite("Differential: qemu-ga-swift vs Debian's qemu-ga", .serialized)
+@Suite("Differential: qemu-ga-swift vs qemu-ga 7.2 and 10.0.2", .serialized)
 struct DifferentialTests {
-    static let qemuGA = "/usr/sbin/qemu-ga"
-
     static let textInputs: [String] = [
         #"{"execute":"guest-ping"}"#, #"{"execute":"guest-ping","id":{"a":[1,"x",null,true,-2]}}"#,
         "{'execute':'guest-sync','arguments':{'id':-1}}", #"{"execute":"guest-foo","id":7}"#, #"{"id":5}"#, "[]",
@@ -57,10 +55,10 @@ struct DifferentialTests {
         return result
     }
 
-    @Test func sameRepliesForTheSameBytes() throws {
-        #expect(FileManager.default.isExecutableFile(atPath: Self.qemuGA),
-            "Debian's qemu-ga is the oracle: apt-get install qemu-guest-agent (make test does)")
-        let qemuGA = try AgentProcess(binary: Self.qemuGA)
+    @Test(arguments: Oracle.all)
+    func sameRepliesForTheSameBytes(oracle: String) throws {
+        try Oracle.require(oracle)
+        let qemuGA = try AgentProcess(binary: oracle)
         let agent = try AgentProcess()
         let clock = ContinuousClock()
         let start = clock.now
@@ -76,8 +74,10 @@ struct DifferentialTests {
         }
     }
 
-    @Test func guestInfoHasTheSameShape() throws {
-        let qemuGA = try AgentProcess(binary: Self.qemuGA)
+    @Test(arguments: Oracle.all)
+    func guestInfoHasTheSameShape(oracle: String) throws {
+        try Oracle.require(oracle)
+        let qemuGA = try AgentProcess(binary: oracle)
         let agent = try AgentProcess()
         let theirs = try qemuGA.connect().call(#"{"execute":"guest-info"}"#)
         let ours = try agent.connect().call(#"{"execute":"guest-info"}"#)
@@ -89,8 +89,10 @@ struct DifferentialTests {
         #expect(shape(ours) == shape(theirs))
         #expect(!shape(ours).isEmpty)
 
-        // Every command qemu-ga 7.2 lists, we list too, enabled alike and with the same
-        // success-response (we add newer upstream ones such as guest-get-load).
+        // Every command the oracle lists, we list too, enabled alike and with the same
+        // success-response. 10.0.2's list is ours exactly; 7.2 lacks newer ones (guest-get-load)
+        // and lists the Windows-only guest-get-devices, disabled, which 10.x no longer builds
+        // on Linux (a deliberate difference from 7.2).
         func commands(_ reply: [String: Any]) -> [String: [String: Bool]] {
             let list = (reply["return"] as? [String: Any])?["supported_commands"] as? [[String: Any]] ?? []
             var result: [String: [String: Bool]] = [:]
@@ -106,8 +108,138 @@ struct DifferentialTests {
         let ourCommands = commands(ours)
         let theirCommands = commands(theirs)
         #expect(theirCommands.count >= 40)
-        for (name, flags) in theirCommands {
+        for (name, flags) in theirCommands where !(Oracle.isV7(oracle) && name == "guest-get-devices") {
             #expect(ourCommands[name] == flags, "\(name): qemu-ga \(flags), ours \(ourCommands[name] ?? [:])")
         }
+        if Oracle.isV7(oracle) {
+            #expect(theirCommands["guest-get-devices"] == ["enabled": false, "success-response": true])
+            #expect(ourCommands["guest-get-devices"] == nil)
+        } else {
+            #expect(Set(ourCommands.keys) == Set(theirCommands.keys))
+        }
+    }
+
+    /// Requests whose answers depend on `-b`/`-a`.
+    static let listRequests = [
+        #"{"execute":"guest-ping","id":1}"#, #"{"execute":"guest-get-time","id":2}"#,
+        #"{"execute":"guest-sync","arguments":{"id":3}}"#, #"{"execute":"guest-get-host-name","id":4}"#,
+        #"{"execute":"guest-get-devices","id":5}"#,
+    ]
+
+    /// Each reply line, and `name` → enabled from guest-info.
+    static func answers(_ agent: AgentProcess) throws -> (replies: [String], enabled: [String: Bool]) {
+        let client = try agent.connect()
+        let replies = listRequests.map { request -> String in
+            client.send(request)
+            return client.readLines(1).first.map { String(decoding: $0, as: UTF8.self) } ?? "no reply"
+        }
+        let info = try client.call(#"{"execute":"guest-info"}"#)
+        var enabled: [String: Bool] = [:]
+        for command in (info["return"] as? [String: Any])?["supported_commands"] as? [[String: Any]] ?? [] {
+            if let name = command["name"] as? String { enabled[name] = command["enabled"] as? Bool }
+        }
+        return (replies, enabled)
+    }
+
+    @Test(arguments: Oracle.all)
+    func sameBlockList(oracle: String) throws {
+        try Oracle.require(oracle)
+        let extra = ["-b", "guest-get-time,guest-sync,no-such-command"]
+        var (theirs, theirEnabled) = try Self.answers(AgentProcess(binary: oracle, extra: extra))
+        let (ours, ourEnabled) = try Self.answers(AgentProcess(extra: extra))
+        if Oracle.isV7(oracle) {
+            // 7.2 gives -b no reason (10.x: "the command is not allowed") and lists the
+            // Windows-only guest-get-devices, disabled (10.x does not build it).
+            #expect(theirs[4] == #"{"id": 5, "error": {"class": "CommandNotFound", "desc": "Command guest-get-devices has been disabled"}}"#)
+            theirs[4] = #"{"id": 5, "error": {"class": "CommandNotFound", "desc": "The command guest-get-devices has not been found"}}"#
+            theirs = theirs.map { $0.replacingOccurrences(of: #"has been disabled""#, with: #"has been disabled: the command is not allowed""#) }
+            #expect(theirEnabled.removeValue(forKey: "guest-get-devices") == false)
+            theirEnabled["guest-get-load"] = true  // newer than 7.2
+            theirEnabled["guest-network-get-route"] = true
+        }
+        #expect(ours == theirs)
+        #expect(ours[1] == #"{"id": 2, "error": {"class": "CommandNotFound", "desc": "Command guest-get-time has been disabled: the command is not allowed"}}"#)
+        #expect(ourEnabled == theirEnabled)
+        #expect(ourEnabled.filter { !$0.value }.keys.sorted() == ["guest-get-time", "guest-sync"])
+    }
+
+    /// `-a` is newer than 7.2 (8.1), so only 10.0.2 is asked.
+    @Test func sameAllowListAs10() throws {
+        try Oracle.require(Oracle.v10)
+        let extra = ["-a", "guest-ping,guest-info,guest-get-host-name,guest-get-devices"]
+        let (theirs, theirEnabled) = try Self.answers(AgentProcess(binary: Oracle.v10, extra: extra))
+        let (ours, ourEnabled) = try Self.answers(AgentProcess(extra: extra))
+        #expect(ours == theirs)
+        #expect(ours[2] == #"{"error": {"class": "CommandNotFound", "desc": "Command guest-sync has been disabled: the command is not allowed"}}"#)
+        #expect(ourEnabled == theirEnabled)
+        #expect(ourEnabled.filter(\.value).keys.sorted() == ["guest-get-host-name", "guest-info", "guest-ping"])
+    }
+
+    /// Each agent starts frozen (`qga.state.isfrozen` left by a "previous instance"), with
+    /// guest-ping and guest-get-time blocked. Nothing here touches a filesystem: no thaw is
+    /// sent, our watchdog is off, and ours is stopped with SIGKILL (SIGTERM would thaw first).
+    @Test(arguments: Oracle.all)
+    func frozenAtStartWithABlockList(oracle: String) throws {
+        try Oracle.require(oracle)
+        let requests = [
+            #"{"execute":"guest-ping","id":1}"#, #"{"execute":"guest-get-time","id":2}"#,
+            #"{"execute":"guest-get-host-name","id":3}"#, #"{"execute":"guest-fsfreeze-status","id":4}"#,
+        ]
+        func answers(_ binary: String, _ extra: [String]) throws -> [String] {
+            let state = TempDir()
+            FileManager.default.createFile(atPath: state.file("qga.state.isfrozen"), contents: nil)
+            let agent = try AgentProcess(binary: binary, extra: ["-t", state.path, "-b", "guest-ping,guest-get-time"] + extra)
+            defer {
+                kill(agent.process.processIdentifier, SIGKILL)
+                agent.process.waitUntilExit()
+            }
+            let client = try agent.connect()
+            return requests.map { request in
+                client.send(request)
+                return client.readLines(1).first.map { String(decoding: $0, as: UTF8.self) } ?? "no reply"
+            }
+        }
+        func disabled(_ id: Int, _ name: String, _ reason: String?) -> String {
+            #"{"id": \#(id), "error": {"class": "CommandNotFound", "desc": "Command \#(name) has been disabled\#(reason.map { ": " + $0 } ?? "")"}}"#
+        }
+        let frozen = #"{"return": "frozen", "id": 4}"#
+        let theirs = try answers(oracle, [])
+        if Oracle.isV7(oracle) {
+            // 7.2: the block list first (no reason), then the frozen state.
+            #expect(theirs == [
+                disabled(1, "guest-ping", nil), disabled(2, "guest-get-time", nil),
+                disabled(3, "guest-get-host-name", "the agent is in frozen state"), frozen,
+            ])
+        } else {
+            // 10.0.2: one reason for everything, and the frozen allow list beats the block list.
+            #expect(theirs == [
+                #"{"return": {}, "id": 1}"#, disabled(2, "guest-get-time", "the command is not allowed"),
+                disabled(3, "guest-get-host-name", "the command is not allowed"), frozen,
+            ])
+        }
+        // Ours: 10.x's reason for the block list, which stays in force while frozen; 7.2's
+        // reason for the frozen state.
+        #expect(try answers(agentBinary, ["--fsfreeze-timeout", "0"]) == [
+            disabled(1, "guest-ping", "the command is not allowed"), disabled(2, "guest-get-time", "the command is not allowed"),
+            disabled(3, "guest-get-host-name", "the agent is in frozen state"), frozen,
+        ])
+    }
+
+    /// A missing fsfreeze hook fails the freeze before anything is looked at. The request names
+    /// only a mountpoint that does not exist, so even a freeze that went on would freeze nothing.
+    @Test(arguments: Oracle.all)
+    func missingFreezeHook(oracle: String) throws {
+        try Oracle.require(oracle)
+        let hook = "/nonexistent/qga-test-hook"
+        let request = #"{"execute":"guest-fsfreeze-freeze-list","arguments":{"mountpoints":["/nonexistent/qga-test-mount"]}}"#
+        let theirAgent = try AgentProcess(binary: oracle, extra: ["-F" + hook])
+        let ourAgent = try AgentProcess(extra: ["-F" + hook])
+        let theirs = try theirAgent.connect().call(request)
+        let ours = try ourAgent.connect().call(request)
+        let exec = "child process has failed to execute fsfreeze hook: failed to exec '\(hook)': No such file or directory\n"
+        // 7.2 checked access(X_OK) first; 10.x tries to run it.
+        #expect(theirs.errorDesc == (Oracle.isV7(oracle) ? "can't access fsfreeze hook '\(hook)': No such file or directory" : exec))
+        #expect(ours.errorDesc == exec)
+        #expect(ours.errorClass == theirs.errorClass)
     }
 }

@@ -122,7 +122,7 @@ struct FilesExecOverSocketTests {
         #expect(invalid.errorDesc == "Failed to execute child process “/bin/invalid-cmd42” (No such file or directory)")
         let unknown = try client.call(#"{"execute": "guest-exec-status", "arguments": {"pid": 0}}"#)
         #expect(unknown.errorClass == "GenericError")
-        #expect(unknown.errorDesc == "Invalid parameter 'pid'")
+        #expect(unknown.errorDesc == "PID 0 does not exist")
         #expect(agent.terminate() == 0)
     }
 

@@ -30,7 +30,7 @@ struct ProtocolOverSocketTests {
         #expect((withID["id"] as? NSNumber)?.intValue == 1)
         let info = try client.call(#"{'execute': 'guest-info'}"#)
         let result = info["return"] as? [String: Any]
-        #expect(result?["version"] as? String == "10.1.0")
+        #expect(result?["version"] as? String == "10.2.0")
         let names = (result?["supported_commands"] as? [[String: Any]])?.compactMap { $0["name"] as? String } ?? []
         #expect(names.contains("guest-sync-delimited") && names.contains("guest-ping"))
         #expect(agent.terminate() == 0)
@@ -54,7 +54,7 @@ struct ProtocolOverSocketTests {
         for name in ["guest-ping", "guest-sync"] {
             let reply = try client.call(#"{"execute": "\#(name)", "arguments": {"id": 1}}"#)
             #expect(reply.errorClass == "CommandNotFound")
-            #expect(reply.errorDesc == "Command \(name) has been disabled")
+            #expect(reply.errorDesc == "Command \(name) has been disabled: the command is not allowed")
         }
         let info = try client.call(#"{"execute": "guest-info"}"#)
         let commands = (info["return"] as? [String: Any])?["supported_commands"] as? [[String: Any]] ?? []

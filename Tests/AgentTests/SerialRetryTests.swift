@@ -70,7 +70,7 @@ struct SerialRetryTests {
         process.executableURL = URL(fileURLWithPath: agentBinary)
         process.arguments = ["-m", "isa-serial", "-p", link, "-t", dir.path, "-v", "-l", dir.file("log")] + extra
         var env = ProcessInfo.processInfo.environment
-        env["QGA_CONF"] = "/dev/null"
+        env["QGA_CONF"] = "/nonexistent/qemu-ga.conf"  // qemu-ga refuses /dev/null: not a regular file
         process.environment = env
         try process.run()
         return process

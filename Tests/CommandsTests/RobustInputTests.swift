@@ -69,14 +69,3 @@ struct RobustInputTests {
         #expect(harness.system.invocations.isEmpty)
     }
 }
-
-@Suite("Commands qemu-ga defines only for other systems")
-struct UnavailableCommandTests {
-    @Test func listedAsDisabledAndRefusedAsQemuGA() throws {
-        let harness = try SysfsHarness()
-        let reply = String(decoding: harness.session.receive(Array(#"{"execute":"guest-get-devices","id":1}"#.utf8)), as: UTF8.self)
-        #expect(reply == #"{"id": 1, "error": {"class": "CommandNotFound", "desc": "Command guest-get-devices has been disabled"}}"# + "\n")
-        let info = String(decoding: harness.session.receive(Array(#"{"execute":"guest-info"}"#.utf8)), as: UTF8.self)
-        #expect(info.contains(#"{"name": "guest-get-devices", "enabled": false, "success-response": true}"#))
-    }
-}

@@ -127,16 +127,17 @@ struct FreezeHookRunnerTests {
         #expect(dead)
     }
 
-    @Test("not executable, or missing: can't access, nothing started", arguments: [true, false])
-    func notAccessible(exists: Bool) {
+    @Test("not executable, or missing: qemu-ga 10.x's failed to exec, nothing ran", arguments: [true, false])
+    func notExecutable(exists: Bool) {
         let dir = HookDirectory()
         let hook = exists ? dir.script("hook", "#!/bin/sh\ntouch \(dir.path)/ran\n", mode: 0o644) : dir.path + "/missing"
         do {
             _ = try FreezeHookRunner.run(FreezeHook(path: hook).invocation(.freeze))
             Issue.record("expected an error")
         } catch {
-            let text = exists ? "Permission denied" : "No such file or directory"
-            #expect(error.message == "can't access fsfreeze hook '\(hook)': \(text)")
+            let (errno, text) = exists ? (EACCES, "Permission denied") : (ENOENT, "No such file or directory")
+            #expect(error.reason == .execFailed(errno: errno))
+            #expect(error.message == "child process has failed to execute fsfreeze hook: failed to exec '\(hook)': \(text)\n")
         }
         #expect(!FileManager.default.fileExists(atPath: dir.path + "/ran"))
     }

@@ -4,6 +4,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <linux/vm_sockets.h>
+#include <getopt.h> /* getopt_long: the agent's command line, as qemu-ga parses it */
 #include <syslog.h>
 
 /* syslog(3) is variadic, which Swift cannot call: one message, always passed as "%s". */

@@ -5,14 +5,12 @@ public struct CommandEntry {
     public let name: String
     public let successResponse: Bool
     public let delimitedReply: Bool
-    public let availableOnLinux: Bool
     let invoke: (JSONValue?, CommandContext) throws -> JSONValue
 
     init<C: GuestCommand>(_ command: C.Type) {
         name = C.name
         successResponse = C.successResponse
         delimitedReply = C.delimitedReply
-        availableOnLinux = C.availableOnLinux
         // Most requests (guest-ping, guest-info, the getters) carry no arguments, and many
         // commands return `{}`: for those the decoder and encoder would only produce these
         // same values, at the price of several allocations and dynamic casts per request.
@@ -43,9 +41,9 @@ public struct CommandEntry {
 
 /// The commands this agent knows, and which of them are enabled right now.
 ///
-/// A command is disabled by `-b/--block-rpcs`, by not being in `-a/--allow-rpcs`, or by the
-/// frozen state (everything but ``frozenAllowList``). Thawing re-enables exactly the commands
-/// that neither list disables.
+/// A command is disabled by `-b/--block-rpcs`, by not being in `-a/--allow-rpcs` (both lists
+/// may be given; the block list wins), or by the frozen state (everything but
+/// ``frozenAllowList``). Thawing re-enables exactly the commands that neither list disables.
 public final class CommandRegistry {
     /// What stays enabled while filesystems are frozen (qemu-ga's `ga_freeze_allowlist`).
     public static let frozenAllowList: Set<String> = [
@@ -78,26 +76,25 @@ public final class CommandRegistry {
 
     public func contains(_ name: String) -> Bool { byName[name] != nil }
 
-    /// Why `name` is disabled right now, or nil when it is enabled.
-    public func disabledError(for name: String) -> QGAError? {
-        disabledError(name, available: entry(named: name)?.availableOnLinux ?? true)
-    }
-
     /// The same for an entry already looked up (the per-request path).
     public func disabledError(for entry: CommandEntry) -> QGAError? {
-        disabledError(entry.name, available: entry.availableOnLinux)
+        disabledError(for: entry.name)
     }
 
-    /// qemu-ga's order: the frozen state first, then its block list (which also holds the
-    /// commands of other systems), then the allow list.
-    private func disabledError(_ name: String, available: Bool) -> QGAError? {
+    /// Why `name` is disabled right now, or nil when it is enabled.
+    ///
+    /// qemu-ga 10.x's reason for the block and allow lists (the block list wins over the allow
+    /// list); then the frozen state. Unlike 10.x, a blocked command stays blocked while frozen
+    /// (10.x re-enables the frozen allow list even when blocked), and the frozen state keeps
+    /// 7.2's reason, which tells the host why: 10.x says "not allowed" there too.
+    public func disabledError(for name: String) -> QGAError? {
+        // isEmpty first: hashing the name for an empty set is most of this function's cost.
+        let isBlocked = !blocked.isEmpty && blocked.contains(name)
+        if isBlocked || allowed.map({ !$0.contains(name) }) == true {
+            return .commandDisabled(name, reason: "the command is not allowed")
+        }
         if frozen && !Self.frozenAllowList.contains(name) {
             return .commandDisabled(name, reason: "the agent is in frozen state")
-        }
-        // isEmpty first: hashing the name for an empty set is most of this function's cost.
-        if !available || (!blocked.isEmpty && blocked.contains(name)) { return .commandDisabled(name) }
-        if let allowed, !allowed.contains(name) {
-            return .commandDisabled(name, reason: "the command is not allowed")
         }
         return nil
     }

@@ -14,10 +14,6 @@ public protocol GuestCommand {
     static var successResponse: Bool { get }
     /// True only for `guest-sync-delimited`: its success reply is preceded by 0xFF.
     static var delimitedReply: Bool { get }
-    /// False for commands qemu-ga defines only for other systems (`guest-get-devices` is
-    /// Windows-only): like qemu-ga, they are listed in `guest-info` as disabled and answered
-    /// with `Command X has been disabled`.
-    static var availableOnLinux: Bool { get }
 
     static func run(_ arguments: Arguments, context: CommandContext) throws -> Result
 }
@@ -25,7 +21,6 @@ public protocol GuestCommand {
 extension GuestCommand {
     public static var successResponse: Bool { true }
     public static var delimitedReply: Bool { false }
-    public static var availableOnLinux: Bool { true }
 }
 
 /// The arguments of a command that takes none: any member is unexpected.

@@ -5,7 +5,7 @@ import QGAProtocol
 ///
 /// `exited` becomes true once the child was reaped and its captured pipes reached end of file
 /// (a daemon it left holding them keeps it false). That answer is given once: the entry is
-/// then forgotten and the pid becomes `Invalid parameter 'pid'`, as in qemu-ga.
+/// then forgotten and the pid becomes `PID N does not exist`, as in qemu-ga 10.x.
 public enum GuestExecStatus: GuestCommand {
     public static let name = "guest-exec-status"
 

@@ -96,7 +96,8 @@ public final class GuestProcesses {
     /// entry is then forgotten, as qemu-ga forgets it).
     func status(_ pid: Int64, system: any GuestSystem) throws(QGAError) -> GuestExecStatus.Result {
         guard let index = children.firstIndex(where: { Int64($0.pid) == pid }) else {
-            throw QGAError("Invalid parameter 'pid'")
+            // qemu-ga 10.x's text, with the number its format string leaves out ("PID ld").
+            throw QGAError("PID \(pid) does not exist")
         }
         let child = children[index]
         service(system: system)

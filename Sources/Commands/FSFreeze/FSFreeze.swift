@@ -146,7 +146,7 @@ public enum FSFreeze {
         context.logger.audit("executing fsfreeze hook with arg '\(action.rawValue)'")
         let system = context.system
         do {
-            let report = try FreezeHookRunner.run(invocation, accessCheck: system.executableAccessError, spawn: system.run)
+            let report = try FreezeHookRunner.run(invocation, spawn: system.run)
             if !report.output.isEmpty { context.logger.info("fsfreeze hook output: \(report.output)") }
         } catch {
             context.logger.error("fsfreeze hook failed: \(error.message)")

@@ -13,7 +13,11 @@ public struct MountEntry: Sendable, Equatable {
     }
 }
 
-/// The mounts fsfreeze and fstrim work on, in mount order.
+/// The mounts fsfreeze, fstrim and guest-get-fsinfo work on, in mount order.
+///
+/// One entry per device, as qemu-ga 10.x: a later mount of a device already listed (a bind
+/// mount, another btrfs subvolume of the same device) is skipped, so it is not frozen, thawed,
+/// trimmed or reported twice. The first mount of a device in mount order is the one kept.
 public enum MountTable {
     /// Reads `<procfs>/self/mountinfo`, or `<procfs>/self/mounts` when that cannot be opened.
     public static func load(_ context: CommandContext) throws(QGAError) -> [MountEntry] {
@@ -36,6 +40,7 @@ public enum MountTable {
     /// Malformed lines are skipped.
     public static func parseMountInfo(_ bytes: [UInt8], blockDevice: (String) -> DeviceNumber?) -> [MountEntry] {
         var mounts: [MountEntry] = []
+        var seen: Set<DeviceNumber> = []
         for line in bytes.split(separator: UInt8(ascii: "\n")) {
             let fields = line.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: true)
             // id parent major:minor root mountpoint options [optional...] - type source superoptions
@@ -51,17 +56,20 @@ public enum MountTable {
                 }
                 device = real
             }
+            guard seen.insert(device).inserted else { continue }
             mounts.append(MountEntry(directory: directory, type: type, device: device))
         }
         return mounts
     }
 
     /// `/proc/self/mounts` (qemu-ga's fallback): keeps sources that start with `/`, except
-    /// smbfs and cifs and bind mounts (a source that exists but is not a block device).
+    /// smbfs and cifs and bind mounts (a source that exists but is not a block device), and a
+    /// device already listed.
     public static func parseMounts(
         _ bytes: [UInt8], fileExists: (String) -> Bool, blockDevice: (String) -> DeviceNumber?
     ) -> [MountEntry] {
         var mounts: [MountEntry] = []
+        var seen: Set<DeviceNumber> = []
         for line in bytes.split(separator: UInt8(ascii: "\n")) {
             let fields = line.split(whereSeparator: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") })
             guard fields.count >= 3, fields[0].first == UInt8(ascii: "/") else { continue }
@@ -70,7 +78,10 @@ public enum MountTable {
             if type == "smbfs" || type == "cifs" { continue }
             let device = blockDevice(source)
             if device == nil && fileExists(source) { continue }
-            mounts.append(MountEntry(directory: decode(fields[1]), type: type, device: device ?? DeviceNumber(major: 0, minor: 0)))
+            // A source that is not there counts as device 0:0, as in qemu-ga: only the first is kept.
+            let number = device ?? DeviceNumber(major: 0, minor: 0)
+            guard seen.insert(number).inserted else { continue }
+            mounts.append(MountEntry(directory: decode(fields[1]), type: type, device: number))
         }
         return mounts
     }

@@ -34,8 +34,6 @@ public protocol GuestSystem: AnyObject {
 
     // Filesystem freeze and trim: the `FI*` ioctls on a mountpoint's directory.
 
-    /// `access(path, X_OK)`: nil when allowed, else the errno.
-    func executableAccessError(_ path: String) -> Int32?
     /// The device number of a block device node (`stat(2)`, `S_ISBLK`); nil for anything else.
     func blockDevice(_ path: String) -> DeviceNumber?
     /// Opens a directory for the filesystem ioctls (`open(O_RDONLY|O_CLOEXEC)`); the error
@@ -228,7 +226,7 @@ public struct KernelIdentity: Sendable, Equatable {
 }
 
 /// A device's major and minor number.
-public struct DeviceNumber: Sendable, Equatable {
+public struct DeviceNumber: Sendable, Hashable {
     public var major: UInt32
     public var minor: UInt32
     public init(major: UInt32, minor: UInt32) {

@@ -107,10 +107,6 @@ public final class LinuxSystem: GuestSystem {
 
     public func syncFilesystems() { sync() }
 
-    public func executableAccessError(_ path: String) -> Int32? {
-        access(path, X_OK) == 0 ? nil : errno
-    }
-
     public func blockDevice(_ path: String) -> DeviceNumber? {
         var info = stat()
         guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFBLK else { return nil }

@@ -163,8 +163,8 @@ final class AgentClient {
         var lines: [[UInt8]] = []
         let deadline = Date().addingTimeInterval(timeout)
         var buffer = [UInt8](repeating: 0, count: 65536)
-        // Bytes of `pending` known to hold no newline: a multi-megabyte reply is scanned once,
-        // not once per read (which took longer than the timeout in a debug build).
+        // Bytes of `pending` already searched for a newline: a multi-megabyte reply arrives in
+        // 64 KiB reads, and searching it all again after each read took seconds in debug builds.
         var scanned = 0
         while lines.count < count {
             if let newline = pending[scanned...].firstIndex(of: 0x0A) {

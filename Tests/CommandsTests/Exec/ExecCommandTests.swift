@@ -140,7 +140,7 @@ import Testing
     @Test func anExitedStatusIsAnsweredOnce() throws {
         let pid = try #require(exec(["path": "/bin/true"]))
         #expect(waitForExit(pid)["exited"] as? Bool == true)
-        #expect(harness.call("guest-exec-status", ["pid": pid]).errorDesc == "Invalid parameter 'pid'")
+        #expect(harness.call("guest-exec-status", ["pid": pid]).errorDesc == "PID \(pid) does not exist")
         #expect(harness.session.context.processes.count == 0)
     }
 
@@ -160,7 +160,7 @@ import Testing
 
     @Test(arguments: [0, -1, 99_999_999, Int(Int32.max) + 1])
     func unknownPid(pid: Int) {
-        #expect(harness.call("guest-exec-status", ["pid": pid]).errorDesc == "Invalid parameter 'pid'")
+        #expect(harness.call("guest-exec-status", ["pid": pid]).errorDesc == "PID \(pid) does not exist")
     }
 
     @Test(arguments: [

@@ -172,6 +172,41 @@ struct FSFreezeFakeTests {
         #expect(mounts[0].device == DeviceNumber(major: 254, minor: 0))
     }
 
+    /// A bind mount of /a's device and a second btrfs subvolume of /c's device.
+    static let duplicateDevices = [
+        "30 1 8:1 / /a rw,relatime - ext4 /dev/sda1 rw",
+        "31 1 8:1 /sub /a-bind rw,relatime - ext4 /dev/sda1 rw",
+        "32 1 0:45 /@ /c rw,relatime - btrfs /dev/sdb rw",
+        "33 1 0:46 /@home /c-home rw,relatime - btrfs /dev/sdb rw",
+        "34 1 8:3 / /e rw,relatime - ext4 /dev/sda3 rw",
+    ]
+
+    @Test("a device mounted twice (bind mount, btrfs subvolumes) is listed once, at its first mount")
+    func duplicateDevicesSkipped() {
+        let mounts = MountTable.parseMountInfo(Array(Self.duplicateDevices.joined(separator: "\n").utf8)) { path in
+            path == "/dev/sdb" ? DeviceNumber(major: 8, minor: 16) : nil
+        }
+        #expect(mounts.map(\.directory) == ["/a", "/c", "/e"])
+
+        let f = FreezeFixture(mountinfo: Self.duplicateDevices)
+        f.fs.blockDevices["/dev/sdb"] = DeviceNumber(major: 8, minor: 16)
+        #expect(f.execute("guest-fsfreeze-freeze") == #"{"return": 3}"#)
+        #expect(!f.fs.isFrozen("/a-bind") && !f.fs.isFrozen("/c-home"))
+        #expect(f.execute("guest-fsfreeze-thaw") == #"{"return": 3}"#)
+        // Named by its second mount only, the device is not in the list: nothing to freeze.
+        #expect(f.execute("guest-fsfreeze-freeze-list", #"{"mountpoints":["/a-bind"]}"#) == #"{"return": 0}"#)
+        #expect(
+            f.execute("guest-fstrim")
+                == #"{"return": {"paths": [{"path": "/e", "trimmed": 4096, "minimum": 0}, {"path": "/c", "trimmed": 4096, "minimum": 0}, {"path": "/a", "trimmed": 4096, "minimum": 0}]}}"#)
+        let fsinfo = f.execute("guest-get-fsinfo")
+        #expect(fsinfo.contains(#""mountpoint": "/c""#) && !fsinfo.contains("/c-home") && !fsinfo.contains("/a-bind"))
+
+        let fallback = MountTable.parseMounts(
+            Array("/dev/sda1 /a ext4 rw 0 0\n/dev/sda1 /again ext4 rw 0 0\n/dev/gone /x ext4 rw 0 0\n/dev/gone2 /y ext4 rw 0 0\n".utf8),
+            fileExists: { _ in false }, blockDevice: { $0 == "/dev/sda1" ? DeviceNumber(major: 8, minor: 1) : nil })
+        #expect(fallback.map(\.directory) == ["/a", "/x"])
+    }
+
     @Test("without mountinfo, /proc/self/mounts is used: no bind mounts, no network filesystems")
     func mountsFallback() throws {
         let text = """
@@ -183,7 +218,7 @@ struct FSFreezeFakeTests {
             """
         let mounts = MountTable.parseMounts(
             Array(text.utf8), fileExists: { $0 == "/srv/data" || $0.hasPrefix("/dev/") },
-            blockDevice: { $0.hasPrefix("/dev/") ? DeviceNumber(major: 254, minor: 0) : nil })
+            blockDevice: { $0.hasPrefix("/dev/vd") ? DeviceNumber(major: 254, minor: $0 == "/dev/vda" ? 0 : 32) : nil })
         #expect(mounts.map(\.directory) == ["/", "/mnt/x y"])
 
         let f = FreezeFixture()
@@ -239,7 +274,7 @@ struct FrozenStateTests {
         _ = f.execute("guest-fsfreeze-thaw")
         #expect(
             f.execute("guest-fstrim")
-                == #"{"error": {"class": "CommandNotFound", "desc": "Command guest-fstrim has been disabled"}}"#)
+                == #"{"error": {"class": "CommandNotFound", "desc": "Command guest-fstrim has been disabled: the command is not allowed"}}"#)
         #expect(f.execute("guest-fsfreeze-freeze-list", #"{"mountpoints":[]}"#) == #"{"return": 0}"#)
 
         let g = FreezeFixture()
@@ -415,14 +450,16 @@ struct FreezeHookCommandTests {
         #expect(f.status() == #"{"return": "thawed"}"#)
     }
 
-    @Test("a hook that is not executable: can't access, nothing run, nothing frozen")
-    func notAccessible() {
+    @Test("a missing hook: qemu-ga 10.x's failed to exec, nothing frozen, no thaw run")
+    func missingHook() {
         let f = FreezeFixture(hook: FreezeHook(path: f_missing))
+        f.system.respond = { _ in ProcessOutcome(termination: .failedToStart(ENOENT)) }
         #expect(
             f.execute("guest-fsfreeze-freeze")
-                == #"{"error": {"class": "GenericError", "desc": "can't access fsfreeze hook '\#(f_missing)': No such file or directory"}}"#)
-        #expect(f.system.invocations.isEmpty)
+                == #"{"error": {"class": "GenericError", "desc": "child process has failed to execute fsfreeze hook: failed to exec '\#(f_missing)': No such file or directory\n"}}"#)
+        #expect(f.system.invocations.map(\.arguments) == [["freeze"]])
         #expect(f.fs.calls.isEmpty)
+        #expect(f.status() == #"{"return": "thawed"}"#)
     }
 }
 

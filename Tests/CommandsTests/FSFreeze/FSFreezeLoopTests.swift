@@ -79,6 +79,33 @@ struct FSFreezeLoopTests {
         #expect(!FileManager.default.fileExists(atPath: FSFreeze.stateFilePath(context)))
     }
 
+    @Test("a bind mount of a loop mount is the same device: frozen, trimmed and reported once")
+    func bindMountCountedOnce() throws {
+        let mounts = try LoopMounts(count: 2)
+        defer { mounts.teardown() }
+        let bind = try mounts.bindMount(of: 0)
+        #expect(mounts.mountinfo.count == 3)
+        let session = AgentSession(context: realContext(mounts))
+        // Listed only by its second mount, the device is not in the table.
+        #expect(session.run(#"{"execute":"guest-fsfreeze-freeze-list","arguments":{"mountpoints":["\#(bind)"]}}"#) == #"{"return": 0}"#)
+        #expect(session.run(#"{"execute":"guest-fsfreeze-freeze"}"#) == #"{"return": 2}"#)
+        let writer = try Writer(into: bind)
+        #expect(writer.isBlocked())
+        #expect(session.run(#"{"execute":"guest-fsfreeze-thaw"}"#) == #"{"return": 2}"#)
+        #expect(writer.finishes())
+
+        func paths(_ reply: String, _ key: String) -> [String] {
+            let regex = try? NSRegularExpression(pattern: "\"\(key)\": \"([^\"]*)\"")
+            let range = NSRange(reply.startIndex..., in: reply)
+            return (regex?.matches(in: reply, range: range) ?? []).compactMap { match in
+                Range(match.range(at: 1), in: reply).map { String(reply[$0]) }
+            }
+        }
+        let newestFirst = Array(mounts.mountpoints.reversed())
+        #expect(paths(session.run(#"{"execute":"guest-fstrim"}"#), "path") == newestFirst)
+        #expect(paths(session.run(#"{"execute":"guest-get-fsinfo"}"#), "mountpoint") == newestFirst)
+    }
+
     @Test("an agent restarted while frozen starts frozen and thaws on request")
     func restart() throws {
         let mounts = try LoopMounts(count: 2)

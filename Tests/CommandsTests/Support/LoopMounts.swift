@@ -27,6 +27,8 @@ func shell(_ command: String) -> (status: Int32, output: String) {
 final class LoopMounts {
     let root = TempDirectory()
     private(set) var mountpoints: [String] = []
+    /// Bind mounts of our mountpoints (``bindMount(of:)``): the same filesystems seen again.
+    private(set) var binds: [String] = []
     private var torndown = false
 
     /// Filesystem types whose mkfs is installed (xfs needs xfsprogs).
@@ -60,12 +62,21 @@ final class LoopMounts {
 
     deinit { teardown() }
 
-    /// This process's mountinfo lines for exactly our mounts, in mount order.
+    /// Bind-mounts our mountpoint `index` on a new directory; returns that directory.
+    func bindMount(of index: Int) throws -> String {
+        let target = root.path + "/bind\(binds.count)"
+        let result = shell("set -e; mkdir -p '\(target)'; mount --bind '\(mountpoints[index])' '\(target)'")
+        guard result.status == 0 else { throw SetupError(description: "bind-mounting \(target): \(result.output)") }
+        binds.append(target)
+        return target
+    }
+
+    /// This process's mountinfo lines for exactly our mounts (and binds), in mount order.
     var mountinfo: [String] {
         let text = (try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)) ?? ""
         return text.split(separator: "\n").map(String.init).filter { line in
             let fields = line.split(separator: " ")
-            return fields.count > 4 && mountpoints.contains(String(fields[4]))
+            return fields.count > 4 && (mountpoints + binds).contains(String(fields[4]))
         }
     }
 
@@ -79,6 +90,10 @@ final class LoopMounts {
     func teardown() {
         guard !torndown else { return }
         torndown = true
+        // Binds first (thawing a mountpoint below thaws them too: one filesystem).
+        for bind in binds where shell("umount '\(bind)'").status != 0 {
+            shell("umount -l '\(bind)'")
+        }
         for mountpoint in mountpoints {
             thawCompletely(mountpoint)
             if shell("umount '\(mountpoint)'").status != 0 {

@@ -47,9 +47,6 @@ final class RecordingSystem: GuestSystem {
         return respond(invocation)
     }
     func syncFilesystems() { syncCount += 1 }
-    func executableAccessError(_ path: String) -> Int32? {
-        executables.contains(path) ? nil : files.executableAccessError(path)
-    }
     func blockDevice(_ path: String) -> DeviceNumber? { filesystems.blockDevices[path] }
     func openDirectory(_ path: String) throws(QGAError) -> Int32 { try filesystems.open(path) }
     func closeDescriptor(_ fd: Int32) { filesystems.close(fd) }
