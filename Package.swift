@@ -42,7 +42,7 @@ let package = Package(
         .executableTarget(
             name: "qemu-ga-swift",
             dependencies: [
-                "QGAProtocol", "Channel", "Commands", "FreezeHooks", "CLinux",
+                "QGAProtocol", "Channel", "Commands", "FreezeHooks", "CLinux", "SystemCalls",
             ]
         ),
         // The host-side client.

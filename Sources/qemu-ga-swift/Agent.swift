@@ -7,6 +7,7 @@ import Channel
 import Commands
 import FreezeHooks
 import QGAProtocol
+import SystemCalls
 
 /// Wires configuration, logging, the registry and the channel together and runs the loop.
 final class Agent {
@@ -184,9 +185,9 @@ final class Agent {
         var waitSet = sigset_t()
         sigemptyset(&waitSet)
         for signal in [SIGTERM, SIGINT, SIGHUP, SIGIO] { sigaddset(&waitSet, signal) }
-        var next = monotonicNow() + Agent.retryInterval
+        var next = MonotonicClock.seconds() + Agent.retryInterval
         while true {
-            let left = max(0, next - monotonicNow())
+            let left = max(0, next - MonotonicClock.seconds())
             var timeout = timespec(tv_sec: Int(left), tv_nsec: Int((left - left.rounded(.down)) * 1e9))
             // The signals are blocked (the loop reads them from a signalfd later): wait for them here.
             let received = sigtimedwait(&waitSet, nil, &timeout)
@@ -194,8 +195,8 @@ final class Agent {
                 logger.debug("received signal \(received), exiting")
                 return nil
             }
-            guard monotonicNow() >= next else { continue }
-            next = monotonicNow() + Agent.retryInterval
+            guard MonotonicClock.seconds() >= next else { continue }
+            next = MonotonicClock.seconds() + Agent.retryInterval
             do {
                 let endpoint = try openEndpoint()
                 logger.debug("channel opened after waiting for it")
