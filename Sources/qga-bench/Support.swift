@@ -36,29 +36,18 @@ func runToCompletion(_ argv: [String]) -> Bool {
 }
 
 func readFile(_ path: String) -> String? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n <= 0 { break }
-        bytes += chunk[0..<n]
-    }
-    return String(decoding: bytes, as: UTF8.self)
+    guard let fd = try? FileDescriptor.open(path, O_RDONLY) else { return nil }
+    defer { try? fd.close() }
+    return (try? fd.readToEnd(chunkSize: 65536)).map { String(decoding: $0, as: UTF8.self) }
 }
 
 func writeFile(_ path: String, _ text: String) throws(BenchError) {
-    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw BenchError("cannot write \(path): \(String(cString: strerror(errno)))") }
-    defer { close(fd) }
-    let bytes = Array(text.utf8)
-    var sent = 0
-    while sent < bytes.count {
-        let n = bytes[sent...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard n > 0 else { throw BenchError("write \(path): \(String(cString: strerror(errno)))") }
-        sent += n
+    do {
+        let fd = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_TRUNC, permissions: 0o644)
+        defer { try? fd.close() }
+        try fd.writeAll(Array(text.utf8))
+    } catch {
+        throw BenchError("cannot write \(path): \(error)")
     }
 }
 

@@ -95,8 +95,7 @@ struct Bench: ParsableCommand {
 }
 
 func log(_ line: String) {
-    let bytes = Array((line + "\n").utf8)
-    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+    try? FileDescriptor.standardError.writeAll(Array((line + "\n").utf8))
 }
 
 Bench.main()
