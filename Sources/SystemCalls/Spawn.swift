@@ -47,26 +47,26 @@ public struct SpawnRequest: Sendable, Equatable {
     }
 }
 
-/// How a child ended.
-public enum ExitStatus: Sendable, Equatable {
-    case exited(Int32)
-    case signaled(Int32)
-
-    /// Decodes a `waitpid(2)` status; nil for a stopped (not ended) child.
-    public init?(waitStatus status: Int32) {
-        let signal = status & 0x7F
-        if signal == 0 {
-            self = .exited((status >> 8) & 0xFF)
-        } else if signal == 0x7F {
-            return nil
-        } else {
-            self = .signaled(signal)
-        }
-    }
-}
-
 /// Child processes: the agent's one `posix_spawn` and one `waitpid`.
 public enum ChildProcess {
+    /// How a child ended.
+    public enum Exit: Sendable, Equatable {
+        case exited(Int32)
+        case signaled(Int32)
+
+        /// Decodes a `waitpid(2)` status; nil for a stopped (not ended) child.
+        public init?(waitStatus status: Int32) {
+            let signal = status & 0x7F
+            if signal == 0 {
+                self = .exited((status >> 8) & 0xFF)
+            } else if signal == 0x7F {
+                return nil
+            } else {
+                self = .signaled(signal)
+            }
+        }
+    }
+
     /// Starts a child as `request` describes and returns its pid at once.
     ///
     /// The child gets an empty signal mask and SIGPIPE at its default (the agent blocks the
@@ -122,12 +122,12 @@ public enum ChildProcess {
 
     /// How `pid` ended: waits for it, or with `blocking: false` returns nil while it runs.
     /// ECHILD means it was reaped already. The corresponding C function is `waitpid(2)`.
-    public static func wait(_ pid: pid_t, blocking: Bool = true) throws(Errno) -> ExitStatus? {
+    public static func wait(_ pid: pid_t, blocking: Bool = true) throws(Errno) -> Exit? {
         var status: Int32 = 0
         while true {
             let reaped = try retryingInterrupts { waitpid(pid, &status, blocking ? 0 : WNOHANG) }
             if reaped == 0 { return nil }
-            if let exit = ExitStatus(waitStatus: status) { return exit }
+            if let exit = Exit(waitStatus: status) { return exit }
             if !blocking { return nil }  // stopped, not ended
         }
     }

@@ -236,3 +236,109 @@ struct DeadlineTests {
         #expect(late.earlier(.never) == late)
     }
 }
+
+@Suite("SystemCalls: ChildProcess")
+struct ChildProcessTests {
+    /// Runs `script` with `sh -c`, its stdout (and with `mergeErrors` its stderr) captured.
+    func run(_ script: String, environment: [String]? = nil, mergeErrors: Bool = false, newSession: Bool = false)
+        throws -> (output: String, exit: ChildProcess.Exit?)
+    {
+        let (reader, writer) = try FileDescriptor.pipe()
+        defer { try? reader.close() }
+        let pid = try ChildProcess.spawn(
+            SpawnRequest(
+                path: "/bin/sh", arguments: ["sh", "-c", script], environment: environment,
+                standardOutput: .descriptor(writer), standardError: mergeErrors ? .standardOutput : .null,
+                newSession: newSession))
+        try writer.close()
+        let output = try reader.readToEnd()
+        return (String(decoding: output, as: UTF8.self), try ChildProcess.wait(pid))
+    }
+
+    @Test(arguments: [0, 3, 255])
+    func theExitCodeComesBack(code: Int32) throws {
+        #expect(try run("exit \(code)").exit == ChildProcess.Exit.exited(code))
+    }
+
+    @Test func stdoutGoesToTheGivenDescriptorAndStderrCanFollowIt() throws {
+        #expect(try run("echo out; echo err >&2").output == "out\n")
+        #expect(try run("echo out; echo err >&2", mergeErrors: true).output == "out\nerr\n")
+    }
+
+    @Test func theEnvironmentIsReplacedWhenGiven() throws {
+        #expect(try run("echo \"[$SYSTEMCALLS_TEST]\"", environment: ["SYSTEMCALLS_TEST=given"]).output == "[given]\n")
+        setenv("SYSTEMCALLS_TEST", "inherited", 1)
+        defer { unsetenv("SYSTEMCALLS_TEST") }
+        #expect(try run("echo \"[$SYSTEMCALLS_TEST]\"").output == "[inherited]\n")
+    }
+
+    @Test func aNewSessionIsLedByTheChild() throws {
+        // /proc/PID/stat field 6 is the session id; `$$` is the shell's pid.
+        let script = "read -r line < /proc/$$/stat; set -- ${line##*) }; echo \"$$ $4\""
+        let own = try run(script, newSession: true).output.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        #expect(own.count == 2 && own[0] == own[1])
+        let inherited = try run(script).output.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        #expect(inherited.count == 2 && inherited[0] != inherited[1])
+    }
+
+    @Test func theChildStartsWithNoBlockedSignal() throws {
+        var blocked = sigset_t()
+        var previous = sigset_t()
+        sigemptyset(&blocked)
+        sigaddset(&blocked, SIGUSR2)
+        pthread_sigmask(SIG_BLOCK, &blocked, &previous)
+        defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
+        let mask = try run("grep SigBlk /proc/self/status").output
+        #expect(mask == "SigBlk:\t0000000000000000\n")
+    }
+
+    @Test func descriptorsNotGivenAreNotInherited() throws {
+        // Opened without O_CLOEXEC: the spawn marks it close-on-exec before the child starts.
+        let leaked = Glibc.open("/dev/null", O_RDONLY)
+        defer { close(leaked) }
+        let listing = try run("ls /proc/self/fd").output.split(separator: "\n").map(String.init)
+        #expect(!listing.contains(String(leaked)))
+    }
+
+    @Test func aMissingProgramIsTheExecError() {
+        #expect(throws: Errno(ENOENT)) {
+            _ = try ChildProcess.spawn(SpawnRequest(path: "/nonexistent/program", arguments: ["program"]))
+        }
+        #expect(throws: Errno(ENOENT)) {
+            _ = try ChildProcess.spawn(SpawnRequest(path: "no-such-program-here", arguments: ["x"], searchPath: true))
+        }
+    }
+
+    @Test func aKilledChildReportsTheSignalAndIsNotWaitedForTwice() throws {
+        let pid = try ChildProcess.spawn(SpawnRequest(path: "/bin/sleep", arguments: ["sleep", "30"]))
+        #expect(try ChildProcess.wait(pid, blocking: false) == nil)
+        try ChildProcess.kill(pid, SIGKILL)
+        #expect(try ChildProcess.wait(pid) == ChildProcess.Exit.signaled(SIGKILL))
+        #expect(throws: Errno.noChildProcess) { _ = try ChildProcess.wait(pid) }
+    }
+
+    @Test func killingTheGroupEndsTheGrandchildren() throws {
+        let (reader, writer) = try FileDescriptor.pipe()
+        defer { try? reader.close() }
+        // The shell prints its background sleep's pid, then waits.
+        let pid = try ChildProcess.spawn(
+            SpawnRequest(
+                path: "/bin/sh", arguments: ["sh", "-c", "sleep 30 & echo $!; wait"], standardOutput: .descriptor(writer),
+                newSession: true))
+        try writer.close()
+        var buffer = [UInt8](repeating: 0, count: 32)
+        let n = try buffer.withUnsafeMutableBytes { try reader.read(into: $0) }
+        let grandchild = try #require(Int32(String(decoding: buffer[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
+        try ChildProcess.kill(pid, SIGKILL, group: true)
+        #expect(try ChildProcess.wait(pid) == ChildProcess.Exit.signaled(SIGKILL))
+        // The sleep died with the group (without the group kill it sleeps on for 30 s).
+        func state() -> Substring? {
+            (try? String(contentsOfFile: "/proc/\(grandchild)/stat", encoding: .utf8))?
+                .split(separator: ")").last?.split(separator: " ").first
+        }
+        let until = Date().addingTimeInterval(10)
+        while let now = state(), now != "Z", Date() < until { usleep(10_000) }
+        let state = state()
+        #expect(state == nil || state == "Z", "pid \(grandchild) is still \(state ?? "")")
+    }
+}
