@@ -24,7 +24,8 @@ let package = Package(
         // Linux headers Swift's Glibc module leaves out (signalfd, vsock).
         .target(name: "CLinux"),
         // Typed system calls: Errno, FileDescriptor, the one EINTR retry, socket addresses,
-        // the monotonic clock. Every other module's way to the C library.
+        // the monotonic clock, directories, the one posix_spawn. Every other module's way to
+        // the C library.
         .target(name: "SystemCalls", dependencies: ["CLinux"]),
         // Transports and the poll loop.
         .target(name: "Channel", dependencies: ["QGAProtocol", "CLinux", "SystemCalls"]),
