@@ -1,7 +1,8 @@
 import QGAProtocol
 
 /// `guest-get-load`: the 1, 5 and 15 minute load averages (qemu-ga 10.0), from
-/// `<procfs>/loadavg`, which is what glibc's `getloadavg(3)` reads.
+/// `getloadavg(3)` as qemu-ga: the kernel's exact fixed-point values (`0.52001953125`), not the
+/// two decimals `/proc/loadavg` rounds them to.
 public enum GuestGetLoad: GuestCommand {
     public static let name = "guest-get-load"
 
@@ -12,19 +13,7 @@ public enum GuestGetLoad: GuestCommand {
     }
 
     public static func run(_ arguments: NoArguments, context: CommandContext) throws -> Result {
-        let path = context.paths.proc("loadavg")
-        let bytes: [UInt8]
-        do {
-            bytes = try context.system.readFile(path, maxBytes: 256)
-        } catch {
-            throw QGAError.system("cannot query load average", errno: error.errno ?? 0)
-        }
-        let fields = String(decoding: bytes, as: UTF8.self).split(whereSeparator: { $0 == " " || $0 == "\n" })
-        guard fields.count >= 3, let one = Double(fields[0]), let five = Double(fields[1]),
-            let fifteen = Double(fields[2]), one.isFinite, five.isFinite, fifteen.isFinite
-        else {
-            throw QGAError("cannot query load average: unexpected content in \"\(path)\"")
-        }
+        let (one, five, fifteen) = try context.system.loadAverages()
         return Result(load1m: one, load5m: five, load15m: fifteen)
     }
 }

@@ -8,8 +8,11 @@ import QGAProtocol
 /// `guest-network-get-route`: the kernel's IPv4 and IPv6 routing tables (qemu-ga 9.1), from
 /// `<procfs>/net/route` and `<procfs>/net/ipv6_route`.
 ///
-/// Numbers are reported as qemu-ga reads them, so an IPv6 metric of `ffffffff` is -1. A
-/// missing `ipv6_route` (IPv6 disabled) is not an error here; upstream answers an error.
+/// Numbers are reported as qemu-ga reads them, so an IPv6 metric of `ffffffff` is -1, and the
+/// IPv6 prefix lengths are decimal strings, as qemu-ga's schema has them. Two differences from
+/// qemu-ga 10.x: IPv6 `flags` with the top bit set (`RTF_LOCAL`, 0x80200001) are that number,
+/// where qemu-ga sign-extends them to 18446744071564165121; and a missing `ipv6_route` (IPv6
+/// disabled) is not an error here.
 public enum GuestNetworkGetRoute: GuestCommand {
     public static let name = "guest-network-get-route"
 
@@ -25,9 +28,10 @@ public enum GuestNetworkGetRoute: GuestCommand {
         public var use: Int32?
         public var window: Int32?
         public var mtu: Int32?
-        public var desprefixlen: Int32?
+        /// A string in qemu-ga's schema (`"64"`), as are `srcprefixlen`.
+        public var desprefixlen: String?
         public var source: String?
-        public var srcprefixlen: Int32?
+        public var srcprefixlen: String?
         public var nexthop: String?
         public var version: Int
     }
@@ -84,7 +88,7 @@ public enum GuestNetworkGetRoute: GuestCommand {
                 Route(
                     iface: ProcText.text(fields[9]), destination: destination, metric: metric,
                     flags: UInt64(UInt32(bitPattern: flags)), refcnt: refcnt, use: use,
-                    desprefixlen: destinationPrefix, source: source, srcprefixlen: sourcePrefix, nexthop: nextHop,
+                    desprefixlen: String(destinationPrefix), source: source, srcprefixlen: String(sourcePrefix), nexthop: nextHop,
                     version: 6))
         }
         return routes

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import CLinux
 import ProcessRunner
 import QGAProtocol
 import SystemCalls
@@ -166,6 +167,12 @@ public final class LinuxSystem: GuestSystem {
         return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
     }
 
+    public func loadAverages() throws(QGAError) -> (Double, Double, Double) {
+        var loads: [Double] = [0, 0, 0]
+        guard getloadavg(&loads, 3) == 3 else { throw QGAError.system("cannot query load average", errno: errno) }
+        return (loads[0], loads[1], loads[2])
+    }
+
     public func setSystemTime(nanoseconds: Int64) throws(QGAError) {
         var value = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
         guard clock_settime(CLOCK_REALTIME, &value) == 0 else {
@@ -254,6 +261,23 @@ public final class LinuxSystem: GuestSystem {
         return FilesystemUsage(
             fragmentSize: UInt64(info.f_frsize), blocks: UInt64(info.f_blocks), freeBlocks: UInt64(info.f_bfree),
             availableBlocks: UInt64(info.f_bavail))
+    }
+
+    public func nvmeHealthLog(_ device: String) throws(QGAError) -> [UInt8] {
+        let fd = open(device, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw QGAError.system("open(\"\(device)\")", errno: errno) }
+        defer { close(fd) }
+        var page = [UInt8](repeating: 0, count: NVMeSmart.healthLogSize)
+        while true {
+            let result = page.withUnsafeMutableBytes {
+                clinux_nvme_get_log_page(fd, NVMeSmart.healthLogID, $0.baseAddress, UInt32($0.count))
+            }
+            if result == 0 { return page }
+            if result < 0 && errno == EINTR { continue }
+            // A positive result is the controller's NVMe status: the command reached it and failed.
+            if result > 0 { throw QGAError("ioctl(NVME_IOCTL_ADMIN_CMD): NVMe status \(result)") }
+            throw QGAError.system("ioctl(NVME_IOCTL_ADMIN_CMD)", errno: errno)
+        }
     }
 
     public func resolvePath(_ path: String) throws(QGAError) -> String {
