@@ -264,20 +264,22 @@ public final class LinuxSystem: GuestSystem {
     }
 
     public func nvmeHealthLog(_ device: String) throws(QGAError) -> [UInt8] {
-        let fd = open(device, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw QGAError.system("open(\"\(device)\")", errno: errno) }
-        defer { close(fd) }
+        let fd = try open(device, O_RDONLY)
+        defer { try? fd.close() }
         var page = [UInt8](repeating: 0, count: NVMeSmart.healthLogSize)
-        while true {
-            let result = page.withUnsafeMutableBytes {
-                clinux_nvme_get_log_page(fd, NVMeSmart.healthLogID, $0.baseAddress, UInt32($0.count))
+        let result: Int32
+        do {
+            result = try retryingInterrupts {
+                page.withUnsafeMutableBytes {
+                    clinux_nvme_get_log_page(fd.rawValue, NVMeSmart.healthLogID, $0.baseAddress, UInt32($0.count))
+                }
             }
-            if result == 0 { return page }
-            if result < 0 && errno == EINTR { continue }
-            // A positive result is the controller's NVMe status: the command reached it and failed.
-            if result > 0 { throw QGAError("ioctl(NVME_IOCTL_ADMIN_CMD): NVMe status \(result)") }
-            throw QGAError.system("ioctl(NVME_IOCTL_ADMIN_CMD)", errno: errno)
+        } catch {
+            throw QGAError.system("ioctl(NVME_IOCTL_ADMIN_CMD)", errno: error.rawValue)
         }
+        // A positive result is the controller's NVMe status: the command reached it and failed.
+        if result > 0 { throw QGAError("ioctl(NVME_IOCTL_ADMIN_CMD): NVMe status \(result)") }
+        return page
     }
 
     public func resolvePath(_ path: String) throws(QGAError) -> String {
