@@ -44,7 +44,7 @@ final class Transport {
 
     private init(fd: Int32) { self.fd = fd }
 
-    deinit { close(fd) }
+    deinit { try? FileDescriptor(rawValue: fd).close() }
 
     /// Connects to (or opens) `endpoint`.
     static func open(_ channel: AgentChannel) throws(TransportError) -> Transport {
@@ -67,8 +67,12 @@ final class Transport {
     }
 
     private static func openSerial(_ path: String) throws(TransportError) -> Transport {
-        let fd = Glibc.open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else { throw .failed("cannot open \(path): \(Errno.current)") }
+        let fd: Int32
+        do {
+            fd = try FileDescriptor.open(path, O_RDWR | O_NOCTTY | O_NONBLOCK).rawValue
+        } catch {
+            throw .failed("cannot open \(path): \(error)")
+        }
         // A tty (pty, serial line) must not echo or translate the bytes of the protocol.
         var tio = termios()
         if isatty(fd) == 1, tcgetattr(fd, &tio) == 0 {
