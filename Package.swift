@@ -20,7 +20,7 @@ let package = Package(
             providers: [.apt(["libjson-c-dev"])]
         ),
         // Bytes in, requests out; replies out, bytes in. No I/O.
-        .target(name: "QGAProtocol", dependencies: ["CJSONC"]),
+        .target(name: "QGAProtocol", dependencies: ["CJSONC", "SystemCalls"]),
         // Linux headers Swift's Glibc module leaves out (signalfd, vsock).
         .target(name: "CLinux"),
         // Typed system calls: Errno, FileDescriptor, the one EINTR retry, socket addresses,
@@ -32,7 +32,7 @@ let package = Package(
         // Running a child process: argv, stdin, captured output, timeout, process-group kill.
         .target(name: "ProcessRunner", dependencies: ["SystemCalls"]),
         // Running the fsfreeze hook.
-        .target(name: "FreezeHooks", dependencies: ["ProcessRunner"]),
+        .target(name: "FreezeHooks", dependencies: ["ProcessRunner", "SystemCalls"]),
         // The command registry and every handler, behind the GuestSystem seam.
         .target(
             name: "Commands",
