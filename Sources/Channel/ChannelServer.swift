@@ -35,7 +35,7 @@ public final class SignalSource {
         }
     }
 
-    deinit { close(fd) }
+    deinit { try? FileDescriptor(rawValue: fd).close() }
 }
 
 /// The agent's event loop: one `poll(2)` over the channel, the signalfd, the command layer's
@@ -96,7 +96,7 @@ public final class ChannelServer {
         running = true
         if case .device(let port) = endpoint, port.isVirtio { setAsync(port.fd, false) }
         defer {
-            if client >= 0 { close(client) }
+            if client >= 0 { try? FileDescriptor(rawValue: client).close() }
             client = -1
         }
         var fds: [pollfd] = []
@@ -206,7 +206,7 @@ public final class ChannelServer {
             // ECONNRESET after a client left with replies unread: only this client ends.
             log("client error: \(error)")
         }
-        close(client)
+        try? FileDescriptor(rawValue: client).close()
         client = -1
     }
 
