@@ -82,6 +82,13 @@ public final class ChannelServer {
     private var running = false
     private var input: [UInt8]
     private var output: [UInt8] = []
+    /// Bytes read and replies written since the heap was last trimmed.
+    private var bytesSinceTrim = 0
+    /// After this much traffic the free heap is given back (``ProcessMemory/releaseFreePages()``)
+    /// once the channel has been quiet for ``trimQuietMilliseconds``: ordinary traffic never
+    /// reaches it, one huge request does, and then the agent returns to its idle size.
+    public static let trimAfterBytes = 1 << 20
+    public static let trimQuietMilliseconds: Int32 = 50
 
     public init(endpoint: Endpoint, handler: any ChannelHandler, signals: SignalSource, readSize: Int = 64 << 10) {
         self.endpoint = endpoint
@@ -109,9 +116,17 @@ public final class ChannelServer {
             let watchedStart = fds.count
             fds.append(contentsOf: watched())
 
-            let ready = poll(&fds, nfds_t(fds.count), pollTimeout())
+            // After heavy traffic, wake once when the channel has gone quiet to trim the heap.
+            let trimDue = bytesSinceTrim >= Self.trimAfterBytes
+            var timeout = pollTimeout()
+            if trimDue && (timeout < 0 || timeout > Self.trimQuietMilliseconds) { timeout = Self.trimQuietMilliseconds }
+            let ready = poll(&fds, nfds_t(fds.count), timeout)
             if ready < 0 && errno != EINTR {
                 throw ChannelError("poll: \(Errno.current)", errno: errno)
+            }
+            if ready == 0 && trimDue {
+                ProcessMemory.releaseFreePages()
+                bytesSinceTrim = 0
             }
             if fds[0].revents != 0 { handleSignals() }
             if !running { break }
@@ -294,8 +309,12 @@ public final class ChannelServer {
             }
         }
         if !output.isEmpty && writable { _ = writeAll(fd) }
+        bytesSinceTrim += count
         // A 48 MiB guest-file-read leaves a 64 MiB buffer behind: give it back.
-        if output.capacity > 1 << 20 { output = [] }
+        if output.capacity > Self.trimAfterBytes {
+            bytesSinceTrim += output.capacity
+            output = []
+        }
     }
 
     private var isVirtio: Bool {

@@ -6,6 +6,7 @@
 #include <linux/vm_sockets.h>
 #include <getopt.h> /* getopt_long: the agent's command line, as qemu-ga parses it */
 #include <syslog.h>
+#include <malloc.h> /* malloc_trim: the heap given back after a huge request */
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
