@@ -22,6 +22,8 @@ struct RoundResult {
     var startupMs: Double?
     var rssStartKB: Double?
     var rssPeakKB: Double?
+    /// RSS once the agent has answered one big request and been idle for a moment.
+    var rssAfterBigRequestKB: Double?
     var throughput: [String: Double] = [:]
     var p50Us: Double?
     var p99Us: Double?

@@ -49,6 +49,9 @@ struct Report {
             Row(name: "sequential guest-ping p99 (µs)", decimals: 1, goal: .none) { $0.p99Us },
             Row(name: "RSS after start (kB)", decimals: 0, goal: .lower(1)) { $0.rssStartKB },
             Row(name: "peak RSS after \(workload.peakAfter / 1000)k commands (kB)", decimals: 0, goal: .lower(1)) { $0.rssPeakKB },
+            Row(name: "RSS after one \(format(Double(Workload.bigRequestTokens) / 1e6, decimals: 1)) M-token request, idle again (kB)", decimals: 0, goal: .lower(1)) {
+                $0.rssAfterBigRequestKB
+            },
         ]
         return rows
     }
@@ -145,7 +148,9 @@ struct Report {
         lines.append("Workload per round and agent: \(workload.counts.map { "\(format(Double($0.count))) × \($0.name)" }.joined(separator: ", ")) "
             + "pipelined (written as one stream while the replies are read), after a 5% warm-up; "
             + "\(format(Double(workload.sequentialSamples))) sequential guest-ping round trips after 200 warm-up ones; "
-            + "then guest-ping until \(format(Double(workload.peakAfter))) commands, and VmHWM from /proc/PID/status. "
+            + "then guest-ping until \(format(Double(workload.peakAfter))) commands, and VmHWM from /proc/PID/status; "
+            + "then one guest-ping carrying an unexpected array of \(format(Double(Workload.bigRequestTokens))) tokens "
+            + "(about \(format(Double(Workload.bigRequest.count) / 1e6, decimals: 1)) MB, under qemu-ga's 2 Mi-token limit), and VmRSS 0.3 s after its reply. "
             + "Startup is from posix_spawn to the first guest-ping reply, connecting every 0.1 ms. "
             + "Agents run as `-m unix-listen -p SOCK -t STATEDIR` with an empty config file and are stopped with SIGKILL.")
         lines.append("")

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import SystemCalls
 
 /// What one round does to one agent.
@@ -17,6 +20,17 @@ struct Workload {
     }
 
     static func request(_ name: String) -> [UInt8] { Array(#"{"execute": "\#(name)"}"#.utf8) }
+
+    /// Tokens in ``bigRequest``: an array of zeros is one token per number and per comma.
+    static let bigRequestTokens = 1_900_000
+    /// `guest-ping` with an unexpected member holding a 1.9 M-token array (about 1.9 MB).
+    static let bigRequest: [UInt8] = {
+        var bytes = Array(#"{"execute": "guest-ping", "arguments": {"a": ["#.utf8)
+        bytes.reserveCapacity(bigRequestTokens + 64)
+        for index in 0..<(bigRequestTokens / 2) { bytes += index == 0 ? [0x30] : [0x2C, 0x30] }
+        bytes += Array("]}}".utf8)
+        return bytes
+    }()
 
     /// Sends the pipelined loads to an agent someone else started; prints what each took.
     func drive(socket: String) throws(BenchError) {
@@ -73,6 +87,13 @@ struct Workload {
             commands += count
         }
         result.rssPeakKB = agent.status("VmHWM")
+
+        // One big request (just under qemu-ga's 2 Mi-token limit, so both agents parse it
+        // whole and answer one error), then a moment of quiet: how much memory stays behind.
+        _ = try client.roundTrip(Self.bigRequest)
+        commands += 1
+        usleep(300_000)
+        result.rssAfterBigRequestKB = agent.status("VmRSS")
         result.commands = commands
         return result
     }
