@@ -332,6 +332,7 @@ def s1_boot(s):
     check_started_by_udev(s)
     s.check("the guest runs the image's kernel", s.out("uname -r") == s.guest.kernel_version)
     s.metric("guest_systemd_state", s.sh("systemctl is-system-running")[1].strip())
+    s.metric("guest_systemd_analyze", s.sh("systemd-analyze time")[1].strip().replace("\n", " "))
 
 
 def s2_swap(s):
@@ -459,7 +460,11 @@ def s4_freeze(s):
         s.sh("fsfreeze -u /", 20)
     rc, _ = s.sh("echo w >/root/after-stop && sync", 20)
     s.check("a new write and sync to / succeed", rc == 0)
-    s.check("the hook saw the thaw: freeze, then thaw", hook_calls(s) == ["freeze", "thaw"], f"{hook_calls(s)}")
+    calls = hook_calls(s)
+    s.check("the hook saw the thaw: freeze, then thaw", calls == ["freeze", "thaw"],
+            f"{calls}" + ("" if calls == ["freeze", "thaw"] else "; fsfreeze-hook.log: " + s.sh(
+                "tail -4 /var/log/qemu-ga/fsfreeze-hook.log; journalctl --no-pager -o cat -n 8 "
+                f"-u {UNIT}")[1].replace("\n", " | ")))
     s.check("the unit is inactive after the stop", s.sh(f"systemctl is-active {UNIT}")[1].strip() == "inactive")
     s.out(f"systemctl start {UNIT}")
     gap = s.wait_answers(60)
