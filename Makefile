@@ -135,14 +135,21 @@ client: deps
 bench: deps
 	scripts/bench.sh $(BENCH_ARGS)
 
+# Sources/QGAProtocol compiled in Embedded Swift and linked into a small program whose replies
+# are checked (scripts/embedded-check.sh; outputs in .build/embedded-check/).
+.PHONY: embedded-check
+embedded-check: deps
+	scripts/embedded-check.sh
+
 # Instructions per request on the agent's request path, counted by callgrind.
 profile: release
 	$(SWIFT) build -c release --product qga-bench
 	scripts/profile.sh
 
 # Every test: protocol and handler tests, the real binary over unix sockets (and against
-# Debian's qemu-ga as an oracle), the packages, then the real-VM suites.
-test: unit-test package-test vm-test debian-vm-test
+# Debian's qemu-ga as an oracle), the protocol module in Embedded Swift, the packages, then
+# the real-VM suites.
+test: unit-test embedded-check package-test vm-test debian-vm-test
 
 # The oracles of the differential tests: Debian's qemu-ga 7.2 (installed by test-deps) and
 # bookworm-backports' 10.0.2, unpacked under .build-oracle/10/ (scripts/fetch-oracle10.sh).

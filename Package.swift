@@ -20,45 +20,49 @@ let package = Package(
             providers: [.apt(["libjson-c-dev"])]
         ),
         // Bytes in, requests out; replies out, bytes in. No I/O.
-        .target(name: "QGAProtocol", dependencies: ["CJSONC"]),
+        .target(name: "QGAProtocol", dependencies: ["CJSONC", "SystemCalls"]),
         // Linux headers Swift's Glibc module leaves out (signalfd, vsock).
         .target(name: "CLinux"),
+        // Typed system calls: Errno, FileDescriptor, the one EINTR retry, socket addresses,
+        // the monotonic clock, directories, the one posix_spawn. Every other module's way to
+        // the C library.
+        .target(name: "SystemCalls", dependencies: ["CLinux"]),
         // Transports and the poll loop.
-        .target(name: "Channel", dependencies: ["QGAProtocol", "CLinux"]),
+        .target(name: "Channel", dependencies: ["QGAProtocol", "CLinux", "SystemCalls"]),
         // Running a child process: argv, stdin, captured output, timeout, process-group kill.
-        .target(name: "ProcessRunner"),
+        .target(name: "ProcessRunner", dependencies: ["SystemCalls"]),
         // Running the fsfreeze hook.
-        .target(name: "FreezeHooks", dependencies: ["ProcessRunner"]),
+        .target(name: "FreezeHooks", dependencies: ["ProcessRunner", "SystemCalls"]),
         // The command registry and every handler, behind the GuestSystem seam.
         .target(
             name: "Commands",
             dependencies: [
-                "QGAProtocol", "FreezeHooks", "ProcessRunner", "CLinux",
+                "QGAProtocol", "FreezeHooks", "ProcessRunner", "CLinux", "SystemCalls",
             ]
         ),
         .executableTarget(
             name: "qemu-ga-swift",
             dependencies: [
-                "QGAProtocol", "Channel", "Commands", "FreezeHooks", "CLinux",
+                "QGAProtocol", "Channel", "Commands", "FreezeHooks", "CLinux", "SystemCalls",
             ]
         ),
         // The host-side client.
         .executableTarget(
             name: "qga",
             dependencies: [
-                "QGAProtocol", "CLinux",
+                "QGAProtocol", "CLinux", "SystemCalls",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         // `make bench`: qemu-ga-swift against qemu-ga (not shipped in guests).
         .executableTarget(
             name: "qga-bench",
-            dependencies: [.product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SystemCalls", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Not shipped: measures freeze+thaw of loop-mounted filesystems (run as root).
         .executableTarget(
             name: "fsfreeze-bench",
-            dependencies: ["Commands", "FreezeHooks", "ProcessRunner"],
+            dependencies: ["Commands", "FreezeHooks", "ProcessRunner", "SystemCalls"],
             path: "Benchmarks/FSFreezeBench"
         ),
         .testTarget(name: "QGAProtocolTests", dependencies: ["QGAProtocol"]),
@@ -68,6 +72,7 @@ let package = Package(
             dependencies: ["Commands", "QGAProtocol"]
         ),
         .testTarget(name: "AgentTests", dependencies: ["QGAProtocol"]),
+        .testTarget(name: "SystemCallsTests", dependencies: ["SystemCalls"]),
         .testTarget(name: "ProcessRunnerTests", dependencies: ["ProcessRunner"]),
         .testTarget(name: "FreezeHooksTests", dependencies: ["FreezeHooks", "ProcessRunner"]),
     ]

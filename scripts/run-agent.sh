@@ -3,7 +3,7 @@
 # otherwise unix-listen on a socket under the project directory. Extra arguments are passed on.
 set -eu
 root=$(cd "$(dirname "$0")/.." && pwd)
-bin="$root/.build/release/qemu-ga-swift"
+bin="$root/dist/qemu-ga-swift"   # what make release ships
 port=/dev/virtio-ports/org.qemu.guest_agent.0
 if [ -e "$port" ] || ls /sys/class/virtio-ports/*/name >/dev/null 2>&1 && grep -qx org.qemu.guest_agent.0 /sys/class/virtio-ports/*/name 2>/dev/null; then
     echo "serving the virtio-serial port org.qemu.guest_agent.0"

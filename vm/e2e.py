@@ -17,7 +17,8 @@ Three channels into each VM:
             going through the agent.
 
 Scenarios (each made of checks that can fail):
-  1 boot       boot to first reply; guest-info lists the commands; osinfo names the kernel
+  1 boot       boot to first reply; guest-info lists the commands; osinfo names the kernel;
+               guest-get-disks shows the emulated NVMe disk with SMART from its health log
   2 vcpus      cpu1 offline/online through the agent, seen in the guest's sysfs; cpu0 refused
   3 snapshot   freeze (hook runs) -> QMP blockdev-snapshot-sync -> thaw; the base image is
                clean (e2fsck -fn), has no needs_recovery, holds the markers; a control
@@ -82,8 +83,10 @@ def declared_commands():
     return names
 
 
-# Defined by qemu-ga for other systems only: listed, but disabled (as qemu-ga does on Linux).
-UNAVAILABLE_ON_LINUX = {"guest-get-devices"}
+# Defined by qemu-ga for other systems only: not built on Linux, so not listed (qemu-ga 10.x).
+NOT_BUILT_ON_LINUX = {"guest-get-devices"}
+# The serial of the emulated NVMe controller every VM has (see VM.start).
+NVME_SERIAL = "qga-nvme-1"
 NO_SUCCESS_RESPONSE = {"guest-shutdown", "guest-suspend-ram", "guest-suspend-disk", "guest-suspend-hybrid"}
 FREEZE_ALLOWLIST = {"guest-ping", "guest-info", "guest-sync", "guest-sync-delimited",
                     "guest-fsfreeze-status", "guest-fsfreeze-thaw"}
@@ -429,12 +432,19 @@ class VM:
             if f.startswith("snap") and f.endswith(".qcow2") or f == "run-data.qcow2":
                 os.unlink(os.path.join(self.guestdir, f))
         shutil.copyfile(os.path.join(self.guestdir, "data.qcow2"), self.disk)
+        # An emulated NVMe controller (with its SMART / health log) on a small blank image:
+        # guest-get-disks reads its health log through the NVMe admin ioctl.
+        nvme = os.path.join(self.guestdir, "run-nvme.img")
+        with open(nvme, "wb") as f:
+            f.truncate(4 << 20)
         env = {
             "VM_CTLPORT": "1",
             "VM_REBOOT": "1",
             "VM_DATA_DISK": self.disk,
             # S3 on q35 (the default today, made explicit: libvirt often turns it off)
-            "VM_QEMU_ARGS": "-global ICH9-LPC.disable_s3=0",
+            "VM_QEMU_ARGS": "-global ICH9-LPC.disable_s3=0 "
+                            f"-drive file={nvme},if=none,id=nvme0,format=raw "
+                            f"-device nvme,serial={NVME_SERIAL},drive=nvme0",
         }
         self.qemu_out = open(os.path.join(self.logdir, "qemu.log"), "ab")
         self.guest = Guest(self.guestdir, [f'qga.args="{self.agent_args}"'], env=env, stdout=self.qemu_out,
@@ -623,14 +633,15 @@ def s1_boot(s):
     cmds = {c["name"]: c for c in info.get("supported_commands", [])}
     expected = sorted(set(EXPECTED_COMMANDS) | declared_commands())
     missing = [c for c in expected if c not in cmds]
-    disabled = [c for c in expected if c in cmds and not cmds[c].get("enabled") and c not in UNAVAILABLE_ON_LINUX]
-    disabled += [c for c in UNAVAILABLE_ON_LINUX if c in cmds and cmds[c].get("enabled")]
-    s.check("guest-info lists every implemented command (the sources' too), enabled",
-            not missing and not disabled and isinstance(info.get("version"), str),
+    disabled = [c for c in expected if c in cmds and not cmds[c].get("enabled")]
+    other_systems = sorted(NOT_BUILT_ON_LINUX & set(cmds))
+    s.check("guest-info lists every implemented command (the sources' too), enabled, and no Windows-only one",
+            not missing and not disabled and not other_systems and isinstance(info.get("version"), str),
             f"version {info.get('version')!r}, {len(cmds)} listed, {len(expected)} expected; "
-            f"missing {missing}, disabled {disabled}")
+            f"missing {missing}, disabled {disabled}, Windows-only listed {other_systems}")
     wrong = [c for c in cmds if cmds[c].get("success-response") != (c not in NO_SUCCESS_RESPONSE)]
     s.check("success-response false exactly for shutdown/suspend", not wrong, f"wrong: {wrong}")
+    check_nvme_smart(s, vm)
     uname_r = vm.ctl.out("uname -r")
     s.check("the guest runs the kernel we built it with", uname_r == s.kernel_version,
             f"uname -r {uname_r!r}")
@@ -650,6 +661,38 @@ def s1_boot(s):
     rc, out = vm.ctl.run("ls /dev/virtio-ports 2>&1; cat /sys/class/virtio-ports/*/name")
     s.check("no udev: /dev/virtio-ports is absent, the agent found its port itself",
             "No such file" in out and "org.qemu.guest_agent.0" in out, out.replace("\n", "; "))
+
+
+def check_nvme_smart(s, vm):
+    """guest-get-disks shows the emulated NVMe disk with SMART values from its health log."""
+    disks = vm.agent.ok("guest-get-disks")
+    nvme = [d for d in disks if not d.get("partition") and (d.get("address") or {}).get("bus-type") == "nvme"]
+    rc, sysfs = vm.ctl.run("ls /sys/block; cat /sys/block/nvme0n1/device/serial 2>&1")
+    s.check("guest-get-disks lists the NVMe disk with bus-type nvme",
+            len(nvme) == 1 and nvme[0].get("name") == "/dev/nvme0n1" and NVME_SERIAL in sysfs,
+            f"nvme disks {[d.get('name') for d in nvme]}; guest: {sysfs.split()}")
+    smart = nvme[0].get("smart") if nvme else None
+    vm.agent.log("nvme smart", json.dumps(smart))
+    counters = ["data-units-read", "data-units-written", "host-read-commands", "host-write-commands",
+                "controller-busy-time", "power-cycles", "power-on-hours", "unsafe-shutdowns", "media-errors",
+                "number-of-error-log-entries"]
+    names = ["type", "critical-warning", "temperature", "available-spare", "available-spare-threshold",
+             "percentage-used"] + [f"{c}-{half}" for c in counters for half in ("lo", "hi")]
+    plausible = (isinstance(smart, dict) and list(smart) == names and smart["type"] == "nvme"
+                 and 273 <= smart["temperature"] <= 373          # kelvins: 0..100 °C
+                 and 0 <= smart["available-spare"] <= 100 and 0 <= smart["percentage-used"] <= 255
+                 and smart["critical-warning"] == 0 and smart["power-on-hours-hi"] == 0
+                 and isinstance(smart["power-on-hours-lo"], int) and smart["power-cycles-lo"] >= 0
+                 and all(isinstance(smart[n], int) for n in names[1:]))
+    s.check("the NVMe disk has smart from its health log: temperature in kelvins 273..373, spare, power-on hours",
+            plausible, json.dumps(smart))
+    # The guest reads data from the disk: the controller's host-read-commands count must grow.
+    # 1 MiB in: past what the kernel's partition scan has read (and cached) already.
+    vm.ctl.run("dd if=/dev/nvme0n1 of=/dev/null bs=4096 skip=256 count=64 2>&1")
+    after = [d.get("smart") for d in vm.agent.ok("guest-get-disks") if d.get("name") == "/dev/nvme0n1"]
+    grew = bool(after and after[0] and smart and after[0]["host-read-commands-lo"] > smart["host-read-commands-lo"])
+    s.check("the health log is live: host-read-commands grows after the guest reads the disk", grew,
+            f"before {smart and smart.get('host-read-commands-lo')}, after {after and after[0] and after[0].get('host-read-commands-lo')}")
 
 
 def s2_vcpus(s):

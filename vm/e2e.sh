@@ -37,7 +37,8 @@ BIN=$REPO/dist/qemu-ga-swift
 [ -x "$BIN" ] || { say "no agent binary at $BIN (make release)"; exit 1; }
 t1=$(date +%s)
 
-"$HERE/build-guest.sh" "$BIN" "$GUEST"
+# nvme: the emulated NVMe controller every VM has (guest-get-disks' SMART check).
+EXTRA_MODULES="nvme ${EXTRA_MODULES:-}" "$HERE/build-guest.sh" "$BIN" "$GUEST"
 t2=$(date +%s)
 say "agent build $((t1 - t0)) s, guest build $((t2 - t1)) s"
 

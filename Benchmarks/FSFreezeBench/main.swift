@@ -11,6 +11,7 @@ import Commands
 import FreezeHooks
 import Glibc
 import ProcessRunner
+import SystemCalls
 
 let iterations = CommandLine.arguments.count > 1 ? Int(CommandLine.arguments[1]) ?? 20 : 20
 let filesystemCount = CommandLine.arguments.count > 2 ? Int(CommandLine.arguments[2]) ?? 4 : 4
@@ -131,11 +132,11 @@ for scenario in scenarios {
             }
         }
         if scenario.pauseMilliseconds > 0 { usleep(scenario.pauseMilliseconds * 1000) }
-        let t0 = monotonicSeconds()
+        let t0 = MonotonicClock.seconds()
         let frozen = String(decoding: session.receive(Array(#"{"execute":"guest-fsfreeze-freeze"}"#.utf8)), as: UTF8.self)
-        let t1 = monotonicSeconds()
+        let t1 = MonotonicClock.seconds()
         let thawed = String(decoding: session.receive(Array(#"{"execute":"guest-fsfreeze-thaw"}"#.utf8)), as: UTF8.self)
-        let t2 = monotonicSeconds()
+        let t2 = MonotonicClock.seconds()
         let expected = "{\"return\": \(filesystemCount)}\n"
         if frozen != expected || thawed != expected {
             print("unexpected replies in \(scenario.name) #\(iteration): \(frozen) \(thawed)")

@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import CLinux
+import SystemCalls
 
 /// Signals delivered through a signalfd, so the loop handles them as ordinary events: no
 /// code runs inside a signal handler, and SIGTERM can never deadlock the agent (qemu-ga 7.2
@@ -18,7 +19,7 @@ public final class SignalSource {
         for signal in signals { sigaddset(&mask, signal) }
         pthread_sigmask(SIG_BLOCK, &mask, nil)
         fd = signalfd(-1, &mask, Int32(SFD_NONBLOCK | SFD_CLOEXEC))
-        guard fd >= 0 else { throw ChannelError("signalfd: \(Sys.errorText(errno))", errno: errno) }
+        guard fd >= 0 else { throw ChannelError("signalfd: \(Errno.current)", errno: errno) }
     }
 
     /// The signals that arrived since the last call.
@@ -26,13 +27,15 @@ public final class SignalSource {
         var received: [Int32] = []
         var info = signalfd_siginfo()
         while true {
-            let n = withUnsafeMutableBytes(of: &info) { Sys.read(fd, $0) }
+            let n = try? withUnsafeMutableBytes(of: &info) { raw in
+                Result { () throws(Errno) -> Int in try FileDescriptor(rawValue: fd).read(into: raw) }
+            }.get()
             guard n == MemoryLayout<signalfd_siginfo>.size else { return received }
             received.append(Int32(info.ssi_signo))
         }
     }
 
-    deinit { close(fd) }
+    deinit { try? FileDescriptor(rawValue: fd).close() }
 }
 
 /// The agent's event loop: one `poll(2)` over the channel, the signalfd, the command layer's
@@ -57,6 +60,9 @@ public final class ChannelServer {
     /// asked for on every pass; `onWatchedReady` runs when any of them is ready.
     public var watched: () -> [pollfd] = { [] }
     public var onWatchedReady: () -> Void = {}
+    /// Called for SIGCHLD (when the signal source includes it): a child ended, so its exit
+    /// status can be collected at once instead of leaving a zombie until the host asks.
+    public var onChildExited: () -> Void = {}
     /// With `-r/--retry-path`: reopens the device after an error; nil exits instead.
     public var reopenDevice: (() throws(ChannelError) -> DevicePort)?
     /// Seconds between reopen attempts (qemu-ga uses 5).
@@ -90,7 +96,7 @@ public final class ChannelServer {
         running = true
         if case .device(let port) = endpoint, port.isVirtio { setAsync(port.fd, false) }
         defer {
-            if client >= 0 { close(client) }
+            if client >= 0 { try? FileDescriptor(rawValue: client).close() }
             client = -1
         }
         var fds: [pollfd] = []
@@ -105,12 +111,12 @@ public final class ChannelServer {
 
             let ready = poll(&fds, nfds_t(fds.count), pollTimeout())
             if ready < 0 && errno != EINTR {
-                throw ChannelError("poll: \(Sys.errorText(errno))", errno: errno)
+                throw ChannelError("poll: \(Errno.current)", errno: errno)
             }
             if fds[0].revents != 0 { handleSignals() }
             if !running { break }
-            if let due = deadline(), monotonicNow() >= due { onDeadline() }
-            if let due = retryAt, monotonicNow() >= due { try retryOpen() }
+            if let due = deadline(), MonotonicClock.seconds() >= due { onDeadline() }
+            if let due = retryAt, MonotonicClock.seconds() >= due { try retryOpen() }
             if fds[watchedStart...].contains(where: { $0.revents != 0 }) { onWatchedReady() }
             if channel != nil, fds[1].revents != 0 { try serviceChannel() }
         }
@@ -135,7 +141,7 @@ public final class ChannelServer {
         var due: Double? = deadline()
         if let retry = retryAt { due = min(due ?? retry, retry) }
         guard let due else { return -1 }
-        let left = due - monotonicNow()
+        let left = due - MonotonicClock.seconds()
         if left <= 0 { return 0 }
         return Int32(min(left * 1000 + 1, Double(Int32.max)))
     }
@@ -144,6 +150,9 @@ public final class ChannelServer {
         for signal in signals.drain() {
             if signal == SIGIO {
                 hostMayHaveAttached()
+            } else if signal == SIGCHLD {
+                // One SIGCHLD may stand for several children: the callback reaps them all.
+                onChildExited()
             } else if onSignal(signal) {
                 running = false
             }
@@ -176,27 +185,39 @@ public final class ChannelServer {
         }
     }
 
+    /// One read into the input buffer: the count (0 at end of file) or the errno.
+    private func readInput(_ fd: Int32) -> Result<Int, Errno> {
+        input.withUnsafeMutableBytes { raw in
+            Result { () throws(Errno) -> Int in try FileDescriptor(rawValue: fd).read(into: raw) }
+        }
+    }
+
     private func readClient() {
-        let n = input.withUnsafeMutableBytes { Sys.read(client, $0) }
-        if n > 0 {
+        let outcome = readInput(client)
+        switch outcome {
+        case .success(let n) where n > 0:
             deliver(count: n, to: client)
             return
+        case .failure(.wouldBlock):
+            return
+        case .success:
+            log("client disconnected")
+        case .failure(let error):
+            // ECONNRESET after a client left with replies unread: only this client ends.
+            log("client error: \(error)")
         }
-        if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return }
-        // EOF, or ECONNRESET after a client left with replies unread: only this client ends.
-        log(n == 0 ? "client disconnected" : "client error: \(Sys.errorText(errno))")
-        close(client)
+        try? FileDescriptor(rawValue: client).close()
         client = -1
     }
 
     private func readDevice(_ port: DevicePort) throws(ChannelError) {
-        let n = input.withUnsafeMutableBytes { Sys.read(port.fd, $0) }
-        if n > 0 {
+        let outcome = readInput(port.fd)
+        if case .success(let n) = outcome, n > 0 {
             deliver(count: n, to: port.fd)
             return
         }
-        if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) { return }
-        if n == 0 {
+        if case .failure(.wouldBlock) = outcome { return }
+        if case .success = outcome {
             // A serial line (or a test's socketpair) that reads EOF has hung up for good.
             guard port.isVirtio else { return try deviceFailed(port, code: nil) }
             // No host attached. Wait for SIGIO instead of polling a descriptor that is
@@ -205,25 +226,32 @@ public final class ChannelServer {
             setAsync(port.fd, true)
             hostAttached = false
             log("virtio-serial: no host attached, waiting for SIGIO")
-            let again = input.withUnsafeMutableBytes { Sys.read(port.fd, $0) }
-            if again > 0 || (again < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            let again = readInput(port.fd)
+            switch again {
+            case .success(0): break
+            case .success(let n):
                 hostAttached = true
                 setAsync(port.fd, false)
                 handler.connectionStarted()
-                if again > 0 { deliver(count: again, to: port.fd) }
+                deliver(count: n, to: port.fd)
+            case .failure(.wouldBlock):
+                hostAttached = true
+                setAsync(port.fd, false)
+                handler.connectionStarted()
+            case .failure: break
             }
             return
         }
-        try deviceFailed(port, code: errno)
+        if case .failure(let error) = outcome { try deviceFailed(port, code: error) }
     }
 
-    private func deviceFailed(_ port: DevicePort, code: Int32?) throws(ChannelError) {
-        let reason = code.map { Sys.errorText($0) } ?? "end of file"
+    private func deviceFailed(_ port: DevicePort, code: Errno?) throws(ChannelError) {
+        let reason = code.map { "\($0)" } ?? "end of file"
         let message = "error reading channel '\(port.path)': \(reason)"
-        guard reopenDevice != nil else { throw ChannelError(message, errno: code) }
+        guard reopenDevice != nil else { throw ChannelError(message, errno: code?.rawValue) }
         log(message + "; reopening in \(Int(retryInterval)) s")
         port.close()
-        retryAt = monotonicNow() + retryInterval
+        retryAt = MonotonicClock.seconds() + retryInterval
     }
 
     private func retryOpen() throws(ChannelError) {
@@ -238,7 +266,7 @@ public final class ChannelServer {
             log("channel reopened: \(port.path)")
         } catch {
             log("\(error); retrying in \(Int(retryInterval)) s")
-            retryAt = monotonicNow() + retryInterval
+            retryAt = MonotonicClock.seconds() + retryInterval
         }
     }
 
@@ -282,15 +310,13 @@ public final class ChannelServer {
         var hostGraceUntil: Double?
         var offset = 0
         while offset < output.count && running {
-            let n = output[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n >= 0 {
-                offset += n
-                continue
+            let written = output[offset...].withUnsafeBytes { raw in
+                Result { () throws(Errno) -> Int in try FileDescriptor(rawValue: fd).write(raw) }
             }
-            switch errno {
-            case EINTR:
-                continue
-            case EAGAIN, EWOULDBLOCK:
+            switch written {
+            case .success(let n):
+                offset += n
+            case .failure(.wouldBlock):
                 var fds = [
                     pollfd(fd: fd, events: Int16(POLLOUT), revents: 0),
                     pollfd(fd: signals.fd, events: Int16(POLLIN), revents: 0),
@@ -303,17 +329,17 @@ public final class ChannelServer {
                     // port-open (SIGIO) for a moment, then drop these replies; a new host
                     // syncs first anyway.
                     if isVirtio {
-                        let until = hostGraceUntil ?? monotonicNow() + virtioAttachGrace
+                        let until = hostGraceUntil ?? MonotonicClock.seconds() + virtioAttachGrace
                         hostGraceUntil = until
                         if awaitVirtioHost(fd, until: until) { continue }
                     }
                     log("write: peer hung up; \(output.count - offset) bytes dropped")
                     return false
                 }
-            default:
+            case .failure(let error):
                 // The reader went away (EPIPE, ECONNRESET; ENODEV when a virtio host detached):
                 // these replies have nobody to go to.
-                log("write: \(Sys.errorText(errno)); \(output.count - offset) bytes dropped")
+                log("write: \(error); \(output.count - offset) bytes dropped")
                 return false
             }
         }
@@ -337,7 +363,7 @@ public final class ChannelServer {
             var port = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
             _ = poll(&port, 1, 0)
             if port.revents & Int16(POLLOUT) != 0 { return true }
-            let left = until - monotonicNow()
+            let left = until - MonotonicClock.seconds()
             if left <= 0 { return false }
             var signal = pollfd(fd: signals.fd, events: Int16(POLLIN), revents: 0)
             _ = poll(&signal, 1, Int32(left * 1000) + 1)
@@ -347,15 +373,6 @@ public final class ChannelServer {
     }
 
     private func setAsync(_ fd: Int32, _ on: Bool) {
-        let flags = fcntl(fd, F_GETFL)
-        guard flags >= 0 else { return }
-        _ = fcntl(fd, F_SETFL, on ? flags | O_ASYNC : flags & ~O_ASYNC)
+        try? FileDescriptor(rawValue: fd).setAsync(on)
     }
-}
-
-/// Seconds on CLOCK_MONOTONIC.
-public func monotonicNow() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
 }

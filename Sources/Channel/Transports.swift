@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import CLinux
+import SystemCalls
 
 /// A listening socket (unix-listen, vsock-listen): one client is served at a time; the next
 /// waits in the kernel's backlog until the current one leaves.
@@ -16,90 +17,69 @@ public struct ListeningSocket {
     /// The socket is bound under a temporary name, put into listening state, then renamed into
     /// place: a client that sees the path can always connect (no ECONNREFUSED window).
     public static func unix(path: String) throws(ChannelError) -> ListeningSocket {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw ChannelError("socket: \(Sys.errorText(errno))", errno: errno) }
+        let fd: FileDescriptor
+        do {
+            fd = try FileDescriptor.streamSocket(family: AF_UNIX)
+        } catch {
+            throw ChannelError("socket: \(error)", errno: error.rawValue)
+        }
         var existing = stat()
         if lstat(path, &existing) == 0 && (existing.st_mode & S_IFMT) != S_IFSOCK {
-            Glibc.close(fd)
+            try? fd.close()
             throw ChannelError("error opening channel '\(path)': File exists", errno: EEXIST)
         }
         let temporary = path + ".\(getpid()).tmp"
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard temporary.utf8.count < capacity else {
-            Glibc.close(fd)
-            throw ChannelError("error opening channel '\(path)': socket path too long")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in temporary.utf8.enumerated() { raw[index] = byte }
-        }
         unlink(temporary)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        // rename(2) replaces a socket file left by an earlier run.
-        guard bound == 0, listen(fd, 16) == 0, rename(temporary, path) == 0 else {
-            let code = errno
-            Glibc.close(fd)
+        do {
+            try fd.bind(to: .unix(path: temporary))
+            try fd.listen(backlog: 16)
+            // rename(2) replaces a socket file left by an earlier run.
+            _ = try callingOnce { rename(temporary, path) }
+        } catch {
+            try? fd.close()
             unlink(temporary)
-            throw ChannelError("error opening channel '\(path)': \(Sys.errorText(code))", errno: code)
+            if error == .nameTooLong {
+                throw ChannelError("error opening channel '\(path)': socket path too long")
+            }
+            throw ChannelError("error opening channel '\(path)': \(error)", errno: error.rawValue)
         }
-        return ListeningSocket(fd: fd, path: path)
+        return ListeningSocket(fd: fd.rawValue, path: path)
     }
 
     /// Binds an AF_VSOCK stream socket on `CID:PORT`.
     public static func vsock(address text: String) throws(ChannelError) -> ListeningSocket {
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 2, let cid = UInt32(parts[0]), let port = UInt32(parts[1]) else {
+        guard let address = SocketAddress(vsock: text) else {
             throw ChannelError("invalid vsock address '\(text)': expected <cid>:<port>")
         }
-        let fd = socket(AF_VSOCK, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else {
-            throw ChannelError("error opening channel '\(text)': \(Sys.errorText(errno))", errno: errno)
+        var opened: FileDescriptor?
+        do {
+            let fd = try FileDescriptor.streamSocket(family: AF_VSOCK)
+            opened = fd
+            try fd.bind(to: address)
+            try fd.listen(backlog: 16)
+            return ListeningSocket(fd: fd.rawValue, path: nil)
+        } catch {
+            try? opened?.close()
+            throw ChannelError("error opening channel '\(text)': \(error)", errno: error.rawValue)
         }
-        var address = sockaddr_vm()
-        address.svm_family = sa_family_t(AF_VSOCK)
-        address.svm_cid = cid
-        address.svm_port = port
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_vm>.size))
-            }
-        }
-        guard bound == 0, listen(fd, 16) == 0 else {
-            let code = errno
-            Glibc.close(fd)
-            throw ChannelError("error opening channel '\(text)': \(Sys.errorText(code))", errno: code)
-        }
-        return ListeningSocket(fd: fd, path: nil)
     }
 
     /// A listening socket handed over by systemd socket activation (`LISTEN_FDS`); the socket
     /// file belongs to systemd, so closing does not unlink anything.
     public static func inherited(fd: Int32) -> ListeningSocket {
-        Sys.setCloseOnExec(fd)
+        try? FileDescriptor(rawValue: fd).setCloseOnExec()
         return ListeningSocket(fd: fd, path: nil)
     }
 
     /// The next client, non-blocking and close-on-exec; nil if none is waiting.
     func accept() -> Int32? {
-        while true {
-            let client = Glibc.accept(fd, nil, nil)
-            if client >= 0 {
-                Sys.setNonBlocking(client)
-                Sys.setCloseOnExec(client)
-                return client
-            }
-            if errno == EINTR { continue }
-            return nil
-        }
+        guard let client = try? FileDescriptor(rawValue: fd).accept() else { return nil }
+        try? client.setNonBlocking()
+        return client.rawValue
     }
 
     public func close() {
-        _ = Glibc.close(fd)
+        try? FileDescriptor(rawValue: fd).close()
         if let path { unlink(path) }
     }
 }
@@ -120,23 +100,16 @@ public struct DevicePort {
 
     /// Opens a virtio-serial port: O_NONBLOCK, and SIGIO (O_ASYNC) to learn of host connects.
     public static func virtio(path: String) throws(ChannelError) -> DevicePort {
-        let fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw ChannelError("error opening channel '\(path)': \(Sys.errorText(errno))", errno: errno)
-        }
+        let fd = try openDevice(path, O_RDWR | O_NONBLOCK)
         // O_ASYNC in open(2) is ignored by Linux; it only takes effect through F_SETFL.
-        _ = fcntl(fd, F_SETOWN, getpid())
-        let flags = fcntl(fd, F_GETFL)
-        _ = fcntl(fd, F_SETFL, flags | O_ASYNC | O_NONBLOCK)
-        return DevicePort(fd: fd, path: path, isVirtio: true)
+        _ = fcntl(fd.rawValue, F_SETOWN, getpid())
+        try? fd.setAsync(true)
+        return DevicePort(fd: fd.rawValue, path: path, isVirtio: true)
     }
 
     /// Opens a serial line raw at 38400 baud, VMIN=1 VTIME=0, as qemu-ga does.
     public static func serial(path: String) throws(ChannelError) -> DevicePort {
-        let fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw ChannelError("error opening channel '\(path)': \(Sys.errorText(errno))", errno: errno)
-        }
+        let fd = try openDevice(path, O_RDWR | O_NOCTTY | O_NONBLOCK).rawValue
         var tio = termios()
         if tcgetattr(fd, &tio) == 0 {
             cfmakeraw(&tio)
@@ -152,7 +125,15 @@ public struct DevicePort {
         return DevicePort(fd: fd, path: path, isVirtio: false)
     }
 
-    public func close() { _ = Glibc.close(fd) }
+    public func close() { try? FileDescriptor(rawValue: fd).close() }
+
+    private static func openDevice(_ path: String, _ flags: Int32) throws(ChannelError) -> FileDescriptor {
+        do {
+            return try FileDescriptor.open(path, flags)
+        } catch {
+            throw ChannelError("error opening channel '\(path)': \(error)", errno: error.rawValue)
+        }
+    }
 }
 
 /// Finding the guest agent's virtio-serial port.
@@ -164,19 +145,14 @@ public enum VirtioSerialPort {
     /// `/sys/class/virtio-ports/*/name` is the agent's port, and use `/dev/vportNpM`.
     public static func discover(sysfs: String = "/sys", dev: String = "/dev", name: String = portName) -> String? {
         let classDir = sysfs + "/class/virtio-ports"
-        guard let dir = opendir(classDir) else { return nil }
-        defer { closedir(dir) }
-        while let entry = readdir(dir) {
-            let port = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
+        guard let ports = try? Directory.names(classDir) else { return nil }
+        for port in ports {
             if port.hasPrefix(".") { continue }
             let nameFile = classDir + "/" + port + "/name"
-            let fd = open(nameFile, O_RDONLY | O_CLOEXEC)
-            guard fd >= 0 else { continue }
+            guard let fd = try? FileDescriptor.open(nameFile, O_RDONLY) else { continue }
             var buffer = [UInt8](repeating: 0, count: 256)
-            let n = buffer.withUnsafeMutableBytes { Sys.read(fd, $0) }
-            Glibc.close(fd)
+            let n = (try? buffer.withUnsafeMutableBytes { raw in Result { () throws(Errno) -> Int in try fd.read(into: raw) } }.get()) ?? 0
+            try? fd.close()
             guard n > 0 else { continue }
             var text = buffer[0..<n]
             while let last = text.last, last == 0x0A || last == 0x20 || last == 0 { text = text.dropLast() }

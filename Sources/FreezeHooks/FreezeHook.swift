@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import ProcessRunner
+import SystemCalls
 
 /// The hook's only argument.
 public enum FreezeHookAction: String, Sendable, Equatable {
@@ -93,7 +94,7 @@ public struct FreezeHookError: Error, Sendable, Equatable, CustomStringConvertib
         case .execFailed(let errno):
             // qemu-ga's child reports a failed execvp with perror() into the captured output
             // and exits 1; the parent then wraps that output.
-            return "child process has failed to execute fsfreeze hook: failed to exec '\(hook)': \(errorText(errno))\n"
+            return "child process has failed to execute fsfreeze hook: failed to exec '\(hook)': \(Errno(errno))\n"
         case .failed(let status):
             if output.isEmpty { return "child process has failed to execute fsfreeze hook: exit status \(status)" }
             return "child process has failed to execute fsfreeze hook: \(output)"
@@ -137,11 +138,6 @@ public enum FreezeHookRunner {
         }
         throw FreezeHookError(invocation: invocation, reason: reason, output: output)
     }
-}
-
-private func errorText(_ errno: Int32) -> String {
-    guard let text = strerror(errno) else { return "Unknown error \(errno)" }
-    return String(cString: text)
 }
 
 /// `60` rather than `60.0`; fractions as Swift prints them.

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import SystemCalls
 
 /// A child the agent starts and leaves running while it goes on serving (`guest-exec`).
 public struct ChildRequest: Sendable, Equatable, CustomStringConvertible {
@@ -71,96 +72,71 @@ public struct SpawnError: Error, Sendable, Equatable {
 }
 
 extension ProcessRunner {
-    /// Starts `request` and returns at once (`posix_spawn`), with glib's `g_spawn` semantics:
+    /// Starts `request` and returns at once, with glib's `g_spawn` semantics:
     /// a bare name is searched in the `PATH` of the child's environment (else the agent's, else
     /// `/bin:/usr/bin:.`), skipping entries that fail with ENOENT/ENOTDIR/EACCES and the like;
-    /// a file the kernel cannot execute (ENOEXEC) is run by `/bin/sh`. The child gets an empty
-    /// signal mask and SIGPIPE at its default (the agent blocks or ignores both), and inherits
-    /// no other descriptor (the agent opens everything close-on-exec).
+    /// a file the kernel cannot execute (ENOEXEC) is run by `/bin/sh`. Signal mask and
+    /// descriptors are those of ``SystemCalls/ChildProcess/spawn(_:)``.
     public static func start(_ request: ChildRequest) throws(SpawnError) -> SpawnedChild {
-        closeOnExecEverything()
-        var pipes: [Int32] = []
-        func newPipe() throws(SpawnError) -> (read: Int32, write: Int32) {
-            var fds: [Int32] = [-1, -1]
-            guard makePipe(&fds) else {
-                let code = errno
-                pipes.forEach(closeIfOpen)
-                throw SpawnError(errno: code)
+        var pipes: [FileDescriptor] = []
+        func newPipe() throws(SpawnError) -> (readEnd: FileDescriptor, writeEnd: FileDescriptor) {
+            do {
+                let pipe = try FileDescriptor.pipe()
+                pipes += [pipe.readEnd, pipe.writeEnd]
+                return pipe
+            } catch {
+                for fd in pipes { try? fd.close() }
+                throw SpawnError(errno: error.rawValue)
             }
-            pipes += fds
-            return (fds[0], fds[1])
         }
         let input = request.standardInput == .pipe ? try newPipe() : nil
         let output = request.standardOutput == .pipe ? try newPipe() : nil
         let error = request.standardError == .pipe ? try newPipe() : nil
 
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        if let input {
-            posix_spawn_file_actions_adddup2(&actions, input.read, 0)
-        } else {
-            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        func stream(_ kind: ChildRequest.Stream, _ childEnd: FileDescriptor?) -> SpawnStream {
+            switch kind {
+            case .null: return .null
+            case .pipe: return childEnd.map { .descriptor($0) } ?? .null
+            case .standardOutput: return .standardOutput
+            }
         }
-        if let output {
-            posix_spawn_file_actions_adddup2(&actions, output.write, 1)
-        } else {
-            posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        }
-        switch request.standardError {
-        case .pipe: if let error { posix_spawn_file_actions_adddup2(&actions, error.write, 2) }
-        case .null: posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        // Actions run in order: fd 1 is already in place.
-        case .standardOutput: posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        }
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var emptyMask = sigset_t()
-        sigemptyset(&emptyMask)
-        posix_spawnattr_setsigmask(&attributes, &emptyMask)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        sigaddset(&defaults, SIGPIPE)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-        var pid: pid_t = 0
-        let result = withCStrings(request.environment ?? []) { environmentPointers -> Int32 in
-            let envp = request.environment == nil ? UnsafePointer(environ) : environmentPointers
-            return searchAndSpawn(request, &pid, &actions, &attributes, envp)
-        }
+        var spawn = SpawnRequest(
+            path: request.path, arguments: [request.path] + request.arguments, environment: request.environment,
+            standardInput: stream(request.standardInput, input?.readEnd),
+            standardOutput: stream(request.standardOutput, output?.writeEnd),
+            standardError: stream(request.standardError, error?.writeEnd))
+        let result = searchAndSpawn(request, &spawn)
         // The child has its ends (or never will): the agent keeps only its own.
-        for end in [input?.read, output?.write, error?.write] { if let end { closeIfOpen(end) } }
-        if result != 0 {
-            for end in [input?.write, output?.read, error?.read] { if let end { closeIfOpen(end) } }
-            throw SpawnError(errno: result)
+        for end in [input?.readEnd, output?.writeEnd, error?.writeEnd] { try? end?.close() }
+        let pid: pid_t
+        switch result {
+        case .success(let started): pid = started
+        case .failure(let failure):
+            for end in [input?.writeEnd, output?.readEnd, error?.readEnd] { try? end?.close() }
+            throw SpawnError(errno: failure.rawValue)
         }
-        for end in [input?.write, output?.read, error?.read] {
-            if let end { _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK) }
-        }
-        return SpawnedChild(pid: pid, standardInput: input?.write, standardOutput: output?.read, standardError: error?.read)
+        for end in [input?.writeEnd, output?.readEnd, error?.readEnd] { try? end?.setNonBlocking() }
+        return SpawnedChild(
+            pid: pid, standardInput: input?.writeEnd.rawValue, standardOutput: output?.readEnd.rawValue,
+            standardError: error?.readEnd.rawValue)
     }
 
     /// `waitpid(pid, WNOHANG)`: how the child ended, or nil while it runs.
     public static func reap(_ pid: Int32) -> ChildExit? {
-        var status: Int32 = 0
-        let reaped = waitpidRetrying(pid, &status, WNOHANG)
-        if reaped == 0 { return nil }
-        if reaped < 0 { return errno == ECHILD ? .unknown : nil }
-        let signal = status & 0x7F
-        if signal == 0 { return .exited((status >> 8) & 0xFF) }
-        if signal == 0x7F { return nil }  // stopped, not ended
-        return .signaled(signal)
+        do {
+            switch try ChildProcess.wait(pid, blocking: false) {
+            case .exited(let code)?: return .exited(code)
+            case .signaled(let signal)?: return .signaled(signal)
+            case nil: return nil
+            }
+        } catch {
+            return error == .noChildProcess ? .unknown : nil
+        }
     }
 
-    /// Tries each candidate of glib's PATH search in turn; returns 0 or the errno to report.
-    private static func searchAndSpawn(
-        _ request: ChildRequest, _ pid: inout pid_t, _ actions: inout posix_spawn_file_actions_t,
-        _ attributes: inout posix_spawnattr_t, _ envp: UnsafePointer<UnsafeMutablePointer<CChar>?>?
-    ) -> Int32 {
-        if request.path.isEmpty { return ENOENT }
+    /// Tries each candidate of glib's PATH search in turn: the pid, or the errno to report.
+    private static func searchAndSpawn(_ request: ChildRequest, _ spawn: inout SpawnRequest) -> Result<pid_t, Errno> {
+        if request.path.isEmpty { return .failure(.noSuchFileOrDirectory) }
         let candidates: [String]
         if request.path.contains("/") {
             candidates = [request.path]
@@ -174,47 +150,30 @@ extension ProcessRunner {
             }
         }
         var sawAccessDenied = false
-        var last: Int32 = ENOENT
+        var last = Errno.noSuchFileOrDirectory
         for candidate in candidates {
-            var result = withCStrings([request.path] + request.arguments) { argv in
-                posix_spawn(&pid, candidate, &actions, &attributes, argv, envp)
-            }
-            if result == ENOEXEC {
+            spawn.path = candidate
+            spawn.arguments = [request.path] + request.arguments
+            var result = Result { () throws(Errno) -> pid_t in try ChildProcess.spawn(spawn) }
+            if case .failure(Errno(ENOEXEC)) = result {
                 // Not a binary and no #! line: glib (like execvp) hands it to the shell.
-                result = withCStrings(["/bin/sh", candidate] + request.arguments) { argv in
-                    posix_spawn(&pid, "/bin/sh", &actions, &attributes, argv, envp)
-                }
+                spawn.path = "/bin/sh"
+                spawn.arguments = ["/bin/sh", candidate] + request.arguments
+                result = Result { () throws(Errno) -> pid_t in try ChildProcess.spawn(spawn) }
             }
             switch result {
-            case 0:
-                return 0
-            case EACCES:
+            case .success:
+                return result
+            case .failure(let error) where error == Errno(EACCES):
                 sawAccessDenied = true
-                last = result
-            case ENOENT, ENOTDIR, ESTALE, ENODEV, ETIMEDOUT:
-                last = result
-            default:
+                last = error
+            case .failure(let error) where [ENOENT, ENOTDIR, ESTALE, ENODEV, ETIMEDOUT].contains(error.rawValue):
+                last = error
+            case .failure:
                 return result
             }
         }
-        return sawAccessDenied ? EACCES : last
-    }
-
-    /// Marks every descriptor above stderr close-on-exec, so a child inherits only what it is
-    /// given (glib closes them all in the child). The agent's own are already; this catches
-    /// those it inherited: a socket-activation fd, a leak from whatever started it.
-    static func closeOnExecEverything() {
-        guard let directory = opendir("/proc/self/fd") else { return }
-        defer { closedir(directory) }
-        let own = dirfd(directory)
-        while let entry = readdir(directory) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            guard let fd = Int32(name), fd > 2, fd != own else { continue }
-            let flags = fcntl(fd, F_GETFD)
-            if flags >= 0 && flags & FD_CLOEXEC == 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
-        }
+        return .failure(sawAccessDenied ? Errno(EACCES) : last)
     }
 
     /// `PATH` from the child's environment, else the agent's.

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import SystemCalls
 
 /// What to run: a value that tests can inspect before (or instead of) running it.
 public struct ProcessInvocation: Sendable, Equatable, CustomStringConvertible {
@@ -64,194 +65,112 @@ public struct ProcessOutcome: Sendable, Equatable {
     public var outputText: String { String(decoding: output, as: UTF8.self) }
 }
 
-/// Runs child processes synchronously with `posix_spawn`.
+/// Runs child processes synchronously, through the one spawn primitive
+/// (``SystemCalls/ChildProcess/spawn(_:)``).
 public enum ProcessRunner {
     /// Runs `invocation` to completion (or its timeout) and returns how it ended.
     public static func run(_ invocation: ProcessInvocation) -> ProcessOutcome {
-        // Hooks and helpers must not inherit what launched the agent (a supervisor's pipes,
-        // a socket-activation fd): the same rule guest-exec children follow.
-        closeOnExecEverything()
-        var outputPipe: [Int32] = [-1, -1]
-        var inputPipe: [Int32] = [-1, -1]
-        guard makePipe(&outputPipe) else { return ProcessOutcome(termination: .failedToStart(errno)) }
-        defer { closeIfOpen(outputPipe[0]) }
+        let output: (readEnd: FileDescriptor, writeEnd: FileDescriptor)
+        var input: (readEnd: FileDescriptor, writeEnd: FileDescriptor)?
+        do {
+            output = try FileDescriptor.pipe()
+        } catch {
+            return ProcessOutcome(termination: .failedToStart(error.rawValue))
+        }
+        defer { try? output.readEnd.close() }
         if case .bytes = invocation.input {
-            guard makePipe(&inputPipe) else {
-                closeIfOpen(outputPipe[1])
-                return ProcessOutcome(termination: .failedToStart(errno))
+            do {
+                input = try FileDescriptor.pipe()
+            } catch {
+                try? output.writeEnd.close()
+                return ProcessOutcome(termination: .failedToStart(error.rawValue))
             }
         }
-
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        if inputPipe[0] >= 0 {
-            posix_spawn_file_actions_adddup2(&actions, inputPipe[0], 0)
-        } else {
-            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        // stdout and stderr share one pipe: the output interleaved as written.
+        let request = SpawnRequest(
+            path: invocation.executable, arguments: [invocation.executable] + invocation.arguments,
+            environment: invocation.environment, searchPath: true,
+            standardInput: input.map { .descriptor($0.readEnd) } ?? .null,
+            standardOutput: .descriptor(output.writeEnd), standardError: .descriptor(output.writeEnd),
+            newSession: invocation.newSession)
+        let spawned = Result { () throws(Errno) -> pid_t in try ChildProcess.spawn(request) }
+        // The child has its ends (or never will): the parent keeps only its own.
+        try? output.writeEnd.close()
+        try? input?.readEnd.close()
+        let pid: pid_t
+        switch spawned {
+        case .success(let started): pid = started
+        case .failure(let error):
+            try? input?.writeEnd.close()
+            return ProcessOutcome(termination: .failedToStart(error.rawValue))
         }
-        posix_spawn_file_actions_adddup2(&actions, outputPipe[1], 1)
-        posix_spawn_file_actions_adddup2(&actions, outputPipe[1], 2)
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // The agent blocks signals it reads through signalfd; the child must not inherit that.
-        var emptyMask = sigset_t()
-        sigemptyset(&emptyMask)
-        posix_spawnattr_setsigmask(&attributes, &emptyMask)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        sigaddset(&defaults, SIGPIPE)
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        var flags = Int32(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)
-        if invocation.newSession { flags |= spawnSetSID }
-        posix_spawnattr_setflags(&attributes, Int16(flags))
-
-        let argv = [invocation.executable] + invocation.arguments
-        var pid: pid_t = 0
-        let spawnError: Int32 = withCStrings(argv) { argvPointers in
-            if let environment = invocation.environment {
-                return withCStrings(environment) { envPointers in
-                    spawn(&pid, invocation.executable, &actions, &attributes, argvPointers, envPointers)
-                }
-            }
-            return spawn(&pid, invocation.executable, &actions, &attributes, argvPointers, environ)
+        if case .bytes(let bytes) = invocation.input, let input {
+            // A child that closed its stdin (EPIPE) left the rest unread: its business.
+            try? input.writeEnd.writeAll(bytes)
+            try? input.writeEnd.close()
         }
-        closeIfOpen(outputPipe[1])
-        closeIfOpen(inputPipe[0])
-        if spawnError != 0 {
-            closeIfOpen(inputPipe[1])
-            return ProcessOutcome(termination: .failedToStart(spawnError))
-        }
-        if case .bytes(let bytes) = invocation.input {
-            writeAll(inputPipe[1], bytes)
-            closeIfOpen(inputPipe[1])
-        }
-        return collect(pid: pid, output: outputPipe[0], invocation: invocation)
+        return collect(pid: pid, output: output.readEnd, invocation: invocation)
     }
 
     /// Reads output until the child exits (or the timeout kills its group), then reaps it.
-    private static func collect(pid: pid_t, output fd: Int32, invocation: ProcessInvocation) -> ProcessOutcome {
-        let deadline = invocation.timeout.map { monotonicSeconds() + $0 }
+    private static func collect(pid: pid_t, output fd: FileDescriptor, invocation: ProcessInvocation) -> ProcessOutcome {
+        let deadline = Deadline(secondsFromNow: invocation.timeout)
         var output: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
         var outputOpen = true
-        var status: Int32 = 0
         while true {
             // Once the pipe is closed we only wait for the exit; poll in short slices either
             // way, because a daemonized grandchild may keep the pipe open after the child exits.
-            var remainingMs: Int32 = 100
-            if let deadline {
-                let left = deadline - monotonicSeconds()
-                if left <= 0 {
-                    kill(invocation.newSession ? -pid : pid, SIGKILL)
-                    _ = waitpidRetrying(pid, &status, 0)
-                    return ProcessOutcome(termination: .timedOut, output: output)
-                }
-                remainingMs = min(remainingMs, Int32(left * 1000) + 1)
+            if deadline.hasPassed {
+                // The whole group: a hook's own children die with it.
+                try? ChildProcess.kill(pid, SIGKILL, group: invocation.newSession)
+                _ = try? ChildProcess.wait(pid)
+                return ProcessOutcome(termination: .timedOut, output: output)
             }
+            let slice = deadline.pollTimeout < 0 ? 100 : min(100, deadline.pollTimeout)
             if outputOpen {
-                var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-                let ready = poll(&pfd, 1, remainingMs)
-                if ready > 0 {
-                    let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                    if n > 0 {
-                        let keep = min(n, max(0, invocation.outputLimit - output.count))
-                        output.append(contentsOf: buffer[0..<keep])
-                    } else if n == 0 || (errno != EINTR && errno != EAGAIN) {
-                        outputOpen = false
+                var pfd = pollfd(fd: fd.rawValue, events: Int16(POLLIN), revents: 0)
+                if poll(&pfd, 1, slice) > 0 {
+                    switch read(fd, into: &buffer) {
+                    case .success(let n) where n > 0: append(buffer[0..<n], to: &output, limit: invocation.outputLimit)
+                    case .failure(.wouldBlock): break
+                    default: outputOpen = false
                     }
                 }
             } else {
                 var request = timespec(tv_sec: 0, tv_nsec: 2_000_000)
                 nanosleep(&request, nil)
             }
-            let reaped = waitpidRetrying(pid, &status, WNOHANG)
-            if reaped == pid {
-                drainAvailable(fd, into: &output, limit: invocation.outputLimit)
-                return ProcessOutcome(termination: termination(status), output: output)
-            }
-            if reaped < 0 {
-                return ProcessOutcome(termination: .failedToStart(errno), output: output)
+            do {
+                if let exit = try ChildProcess.wait(pid, blocking: false) {
+                    drainAvailable(fd, into: &output, limit: invocation.outputLimit)
+                    switch exit {
+                    case .exited(let code): return ProcessOutcome(termination: .exited(code), output: output)
+                    case .signaled(let signal): return ProcessOutcome(termination: .signaled(signal), output: output)
+                    }
+                }
+            } catch {
+                return ProcessOutcome(termination: .failedToStart(error.rawValue), output: output)
             }
         }
     }
 
-    private static func termination(_ status: Int32) -> ProcessOutcome.Termination {
-        let signal = status & 0x7F
-        if signal == 0 { return .exited((status >> 8) & 0xFF) }
-        return .signaled(signal)
+    private static func read(_ fd: FileDescriptor, into buffer: inout [UInt8]) -> Result<Int, Errno> {
+        buffer.withUnsafeMutableBytes { raw in Result { () throws(Errno) -> Int in try fd.read(into: raw) } }
     }
 
-    private static func drainAvailable(_ fd: Int32, into output: inout [UInt8], limit: Int) {
+    /// Keeps what fits under `limit`; the rest is read and dropped, so the child never blocks.
+    private static func append(_ bytes: ArraySlice<UInt8>, to output: inout [UInt8], limit: Int) {
+        output.append(contentsOf: bytes.prefix(max(0, limit - output.count)))
+    }
+
+    private static func drainAvailable(_ fd: FileDescriptor, into output: inout [UInt8], limit: Int) {
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
-            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            var pfd = pollfd(fd: fd.rawValue, events: Int16(POLLIN), revents: 0)
             guard poll(&pfd, 1, 0) > 0, pfd.revents & Int16(POLLIN) != 0 else { return }
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            guard n > 0 else { return }
-            output.append(contentsOf: buffer[0..<min(n, max(0, limit - output.count))])
+            guard case .success(let n) = read(fd, into: &buffer), n > 0 else { return }
+            append(buffer[0..<n], to: &output, limit: limit)
         }
     }
-}
-
-/// glibc's POSIX_SPAWN_SETSID (not exported to Swift): the child calls setsid().
-private let spawnSetSID: Int32 = 0x80
-
-private func spawn(
-    _ pid: inout pid_t, _ executable: String, _ actions: inout posix_spawn_file_actions_t,
-    _ attributes: inout posix_spawnattr_t, _ argv: UnsafePointer<UnsafeMutablePointer<CChar>?>,
-    _ envp: UnsafePointer<UnsafeMutablePointer<CChar>?>?
-) -> Int32 {
-    if executable.contains("/") {
-        return posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
-    }
-    return posix_spawnp(&pid, executable, &actions, &attributes, argv, envp)
-}
-
-func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R) -> R {
-    var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
-    pointers.append(nil)
-    defer { for pointer in pointers { free(pointer) } }
-    return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
-}
-
-/// pipe(2) with both ends close-on-exec (glibc's pipe2 is not visible to Swift).
-func makePipe(_ fds: inout [Int32]) -> Bool {
-    guard pipe(&fds) == 0 else { return false }
-    _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-    _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
-    return true
-}
-
-func closeIfOpen(_ fd: Int32) {
-    if fd >= 0 { close(fd) }
-}
-
-private func writeAll(_ fd: Int32, _ bytes: [UInt8]) {
-    var offset = 0
-    while offset < bytes.count {
-        let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        if n < 0 {
-            if errno == EINTR { continue }
-            return  // the child closed its stdin; what it did not read is its business
-        }
-        offset += n
-    }
-}
-
-func waitpidRetrying(_ pid: pid_t, _ status: inout Int32, _ options: Int32) -> pid_t {
-    while true {
-        let result = waitpid(pid, &status, options)
-        if result < 0 && errno == EINTR { continue }
-        return result
-    }
-}
-
-/// Seconds on CLOCK_MONOTONIC.
-public func monotonicSeconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
 }

@@ -12,7 +12,9 @@ public struct JSONWriter: Sendable {
         bytes.reserveCapacity(capacity)
     }
 
-    public mutating func removeAll() { bytes.removeAll(keepingCapacity: true) }
+    /// Drops everything written after the first `count` bytes.
+    @usableFromInline
+    mutating func truncate(to count: Int) { bytes.removeSubrange(count...) }
 
     /// A writer that appends to `buffer`, taking it over without a copy (`buffer` is left
     /// empty); ``takeBytes()`` hands it back.

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import SystemCalls
 
 /// The one error type of the agent: a QMP error class and the text hosts see.
 ///
@@ -42,8 +43,7 @@ extension QGAError {
 
     /// The C library's text for an errno value.
     public static func errorText(_ errno: Int32) -> String {
-        guard let text = strerror(errno) else { return "Unknown error \(errno)" }
-        return String(cString: text)
+        Errno(errno).description
     }
 
     public static let unsupported = QGAError("this feature or command is not currently supported")

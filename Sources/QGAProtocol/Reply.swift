@@ -5,9 +5,24 @@ extension JSONWriter {
     public static let sentinelByte: UInt8 = 0xFF
 
     public mutating func writeSuccess(_ result: JSONValue, id: JSONValue?, delimited: Bool = false) {
+        writeSuccess(id: id, delimited: delimited) { $0.write(result) }
+    }
+
+    /// As ``writeSuccess(_:id:delimited:)``, with the result written by `writeResult` straight
+    /// into this writer; when that throws, the writer is left as it was.
+    @inlinable
+    public mutating func writeSuccess<Failure: Error>(
+        id: JSONValue?, delimited: Bool = false, result writeResult: (inout JSONWriter) throws(Failure) -> Void
+    ) throws(Failure) {
+        let start = bytes.count
         if delimited { raw(Self.sentinelByte) }
         raw("{\"return\": ")
-        write(result)
+        do {
+            try writeResult(&self)
+        } catch {
+            truncate(to: start)
+            throw error
+        }
         if let id {
             raw(", \"id\": ")
             write(id)
@@ -17,13 +32,7 @@ extension JSONWriter {
 
     /// As ``writeSuccess(_:id:delimited:)``, with the result already serialized (a cached reply).
     public mutating func writeSuccess(serialized result: [UInt8], id: JSONValue?) {
-        raw("{\"return\": ")
-        raw(result)
-        if let id {
-            raw(", \"id\": ")
-            write(id)
-        }
-        raw("}\n")
+        writeSuccess(id: id) { $0.raw(result) }
     }
 
     public mutating func writeError(_ error: QGAError, id: JSONValue?) {

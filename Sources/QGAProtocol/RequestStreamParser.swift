@@ -54,14 +54,6 @@ public final class RequestStreamParser {
     public func feed(_ bytes: UnsafeRawBufferPointer, _ emit: (StreamEvent) -> Void) {
         machine.feed(bytes, emit)
     }
-
-    /// Builds the value from json-c's tree; nil when an object lost a duplicate key.
-    static func convert(
-        _ object: OpaquePointer?, saturated: inout ArraySlice<(text: String, exact: Bool)>,
-        keyCounts: inout ArraySlice<Int>
-    ) -> JSONValue? {
-        ParserMachine.convert(object, saturated: &saturated, keyCounts: &keyCounts)
-    }
 }
 
 /// The lexer and message state machine behind ``RequestStreamParser``.

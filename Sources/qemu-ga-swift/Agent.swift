@@ -7,6 +7,7 @@ import Channel
 import Commands
 import FreezeHooks
 import QGAProtocol
+import SystemCalls
 
 /// Wires configuration, logging, the registry and the channel together and runs the loop.
 final class Agent {
@@ -48,7 +49,7 @@ final class Agent {
         signal(SIGPIPE, SIG_IGN)
         let signals: SignalSource
         do {
-            signals = try SignalSource([SIGTERM, SIGINT, SIGHUP, SIGIO])
+            signals = try SignalSource([SIGTERM, SIGINT, SIGHUP, SIGIO, SIGCHLD])
         } catch {
             printError("\(error)")
             return 1
@@ -137,6 +138,7 @@ final class Agent {
         // guest-exec children: their pipes move while the agent serves the host.
         server.watched = { context.processes.pollDescriptors() }
         server.onWatchedReady = { context.processes.service(system: context.system) }
+        server.onChildExited = { context.processes.service(system: context.system) }
         server.onSignal = { signal in
             if signal == SIGHUP { return false }
             logger.debug("received signal \(signal), exiting")
@@ -183,9 +185,9 @@ final class Agent {
         var waitSet = sigset_t()
         sigemptyset(&waitSet)
         for signal in [SIGTERM, SIGINT, SIGHUP, SIGIO] { sigaddset(&waitSet, signal) }
-        var next = monotonicNow() + Agent.retryInterval
+        var next = MonotonicClock.seconds() + Agent.retryInterval
         while true {
-            let left = max(0, next - monotonicNow())
+            let left = max(0, next - MonotonicClock.seconds())
             var timeout = timespec(tv_sec: Int(left), tv_nsec: Int((left - left.rounded(.down)) * 1e9))
             // The signals are blocked (the loop reads them from a signalfd later): wait for them here.
             let received = sigtimedwait(&waitSet, nil, &timeout)
@@ -193,8 +195,8 @@ final class Agent {
                 logger.debug("received signal \(received), exiting")
                 return nil
             }
-            guard monotonicNow() >= next else { continue }
-            next = monotonicNow() + Agent.retryInterval
+            guard MonotonicClock.seconds() >= next else { continue }
+            next = MonotonicClock.seconds() + Agent.retryInterval
             do {
                 let endpoint = try openEndpoint()
                 logger.debug("channel opened after waiting for it")

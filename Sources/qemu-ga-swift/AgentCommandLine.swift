@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import Channel
+import Commands
 
 /// qemu-ga's command line (`qga/main.c`'s option table, parsed by getopt_long), plus the
 /// freeze watchdog settings and 7.2's `--blacklist`.

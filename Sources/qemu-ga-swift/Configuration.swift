@@ -1,4 +1,5 @@
 import Channel
+import Commands
 
 /// The agent's effective settings: built-in defaults, then the config file, then the
 /// command line (qemu-ga's order; `-b`/`-a` lists from both accumulate).

@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import Commands
+import SystemCalls
 
 enum Environment {
     static func get(_ name: String) -> String? {
@@ -19,9 +20,7 @@ func readTextFile(_ path: String) -> String? {
 }
 
 func printError(_ message: String) {
-    let line = "qemu-ga-swift: \(message)\n"
-    var bytes = Array(line.utf8)
-    _ = bytes.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
+    try? FileDescriptor.standardError.writeAll(Array("qemu-ga-swift: \(message)\n".utf8))
 }
 
 enum AgentInfo {

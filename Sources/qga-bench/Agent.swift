@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import SystemCalls
 
 /// One agent binary under test, and what each round measured of it.
 final class AgentUnderTest {
@@ -49,7 +50,7 @@ final class RunningAgent {
         close(open(conf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600))
         let argv = [binary, "-m", "unix-listen", "-p", socketPath, "-t", state]
         let env = ["QGA_CONF=" + conf, "PATH=/usr/sbin:/usr/bin:/sbin:/bin"]
-        spawnedAt = nanoseconds()
+        spawnedAt = MonotonicClock.nanoseconds()
         pid = try spawn(argv, environment: env)
     }
 
@@ -68,12 +69,12 @@ final class RunningAgent {
 
     /// Connects, retrying until the socket accepts (at most `seconds`).
     func connect(within seconds: Double = 10) throws(BenchError) -> BenchClient {
-        let deadline = nanoseconds() + UInt64(seconds * 1e9)
+        let deadline = MonotonicClock.nanoseconds() + UInt64(seconds * 1e9)
         while true {
             if let client = BenchClient(path: socketPath) { return client }
             var status: Int32 = 0
             if waitpid(pid, &status, WNOHANG) == pid { throw BenchError("\(socketPath): the agent exited (status \(status))") }
-            if nanoseconds() > deadline { throw BenchError("\(socketPath): no agent listening after \(seconds) s") }
+            if MonotonicClock.nanoseconds() > deadline { throw BenchError("\(socketPath): no agent listening after \(seconds) s") }
             usleep(100)
         }
     }
@@ -112,22 +113,8 @@ final class BenchClient {
     private var buffer = [UInt8](repeating: 0, count: 1 << 20)
 
     init?(path: String) {
-        fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { return nil }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (index, byte) in path.utf8.enumerated() where index < raw.count - 1 { raw[index] = byte }
-        }
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size))
-            }
-        }
-        if result != 0 {
-            close(fd)
-            return nil
-        }
+        guard let connected = try? FileDescriptor.connectedStream(to: .unix(path: path)) else { return nil }
+        fd = connected.rawValue
     }
 
     deinit { close(fd) }
@@ -149,17 +136,12 @@ final class BenchClient {
 
     /// One request, one reply, timed; the reply must be a single line.
     func timedRoundTrip(_ request: [UInt8]) throws(BenchError) -> UInt64 {
-        let start = nanoseconds()
-        var sent = 0
-        while sent < request.count {
-            let n = request[sent...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            guard n > 0 else { throw BenchError("write failed: errno \(errno)") }
-            sent += n
-        }
+        let start = MonotonicClock.nanoseconds()
+        try writeAll(request)
         while true {
             let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
             guard n > 0 else { throw BenchError("connection closed while waiting for a reply") }
-            if buffer[n - 1] == 0x0A { return nanoseconds() - start }
+            if buffer[n - 1] == 0x0A { return MonotonicClock.nanoseconds() - start }
         }
     }
 
@@ -171,7 +153,7 @@ final class BenchClient {
         for _ in 0..<count { batch += request }
         var sent = 0
         var replies = 0
-        let start = nanoseconds()
+        let start = MonotonicClock.nanoseconds()
         let flags = fcntl(fd, F_GETFL)
         _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
         defer { _ = fcntl(fd, F_SETFL, flags) }
@@ -188,7 +170,7 @@ final class BenchClient {
                 if n > 0 { replies += countNewlines(n) }
             }
         }
-        return Double(nanoseconds() - start) / 1e9
+        return Double(MonotonicClock.nanoseconds() - start) / 1e9
     }
 
     private func countNewlines(_ n: Int) -> Int {
@@ -207,11 +189,10 @@ final class BenchClient {
     }
 
     private func writeAll(_ bytes: [UInt8]) throws(BenchError) {
-        var sent = 0
-        while sent < bytes.count {
-            let n = bytes[sent...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            guard n > 0 else { throw BenchError("write failed: errno \(errno)") }
-            sent += n
+        do {
+            try FileDescriptor(rawValue: fd).writeAll(bytes)
+        } catch {
+            throw BenchError("write failed: \(error)")
         }
     }
 }

@@ -3,17 +3,11 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import SystemCalls
 
 struct BenchError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
-}
-
-/// CLOCK_MONOTONIC in nanoseconds.
-func nanoseconds() -> UInt64 {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
 }
 
 func makeTempDir() throws(BenchError) -> String {
@@ -28,56 +22,32 @@ func makeTempDir() throws(BenchError) -> String {
 
 /// Starts `argv` with stdin, stdout and stderr on /dev/null.
 func spawn(_ argv: [String], environment: [String]) throws(BenchError) -> pid_t {
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    for fd: Int32 in [0, 1, 2] {
-        posix_spawn_file_actions_addopen(&actions, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0)
+    do {
+        return try ChildProcess.spawn(SpawnRequest(path: argv[0], arguments: argv, environment: environment))
+    } catch {
+        throw BenchError("cannot start \(argv[0]): \(error)")
     }
-    var cArgs = argv.map { strdup($0) } + [nil]
-    var cEnv = environment.map { strdup($0) } + [nil]
-    defer {
-        for pointer in cArgs { free(pointer) }
-        for pointer in cEnv { free(pointer) }
-    }
-    var pid: pid_t = 0
-    let result = posix_spawn(&pid, argv[0], &actions, nil, &cArgs, &cEnv)
-    guard result == 0 else { throw BenchError("cannot start \(argv[0]): \(String(cString: strerror(result)))") }
-    return pid
 }
 
 /// Runs `argv` to completion; true when it exited 0.
 func runToCompletion(_ argv: [String]) -> Bool {
     guard let pid = try? spawn(argv, environment: ["PATH=/usr/bin:/bin"]) else { return false }
-    var status: Int32 = 0
-    waitpid(pid, &status, 0)
-    return status == 0
+    return (try? ChildProcess.wait(pid)) == .exited(0)
 }
 
 func readFile(_ path: String) -> String? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n <= 0 { break }
-        bytes += chunk[0..<n]
-    }
-    return String(decoding: bytes, as: UTF8.self)
+    guard let fd = try? FileDescriptor.open(path, O_RDONLY) else { return nil }
+    defer { try? fd.close() }
+    return (try? fd.readToEnd(chunkSize: 65536)).map { String(decoding: $0, as: UTF8.self) }
 }
 
 func writeFile(_ path: String, _ text: String) throws(BenchError) {
-    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-    guard fd >= 0 else { throw BenchError("cannot write \(path): \(String(cString: strerror(errno)))") }
-    defer { close(fd) }
-    let bytes = Array(text.utf8)
-    var sent = 0
-    while sent < bytes.count {
-        let n = bytes[sent...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        guard n > 0 else { throw BenchError("write \(path): \(String(cString: strerror(errno)))") }
-        sent += n
+    do {
+        let fd = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_TRUNC, permissions: 0o644)
+        defer { try? fd.close() }
+        try fd.writeAll(Array(text.utf8))
+    } catch {
+        throw BenchError("cannot write \(path): \(error)")
     }
 }
 
@@ -174,12 +144,5 @@ func loadAverage() -> String {
 
 /// The names in a directory, without "." and "..".
 func listDirectory(_ path: String) -> [String] {
-    guard let dir = opendir(path) else { return [] }
-    defer { closedir(dir) }
-    var names: [String] = []
-    while let entry = readdir(dir) {
-        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        if name != "." && name != ".." { names.append(name) }
-    }
-    return names
+    (try? Directory.names(path)) ?? []
 }

@@ -1,3 +1,5 @@
+import SystemCalls
+
 /// What one round does to one agent.
 struct Workload {
     /// Pipelined requests per command and round.
@@ -38,7 +40,7 @@ struct Workload {
         let client = try agent.connect()
         let ping = Self.request("guest-ping")
         _ = try client.roundTrip(ping)
-        result.startupMs = Double(nanoseconds() - agent.spawnedAt) / 1e6
+        result.startupMs = Double(MonotonicClock.nanoseconds() - agent.spawnedAt) / 1e6
         result.rssStartKB = agent.status("VmRSS")
         result.sharedObjects = agent.sharedObjects()
         var commands = 1

@@ -4,6 +4,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import SystemCalls
 import ArgumentParser
 
 struct Bench: ParsableCommand {
@@ -68,7 +69,7 @@ struct Bench: ParsableCommand {
         let all = measured + [ref]
         let workload = Workload(scale: scale, only: only)
         let loadBefore = loadAverage()
-        let started = nanoseconds()
+        let started = MonotonicClock.nanoseconds()
         for round in 1...rounds {
             for agent in all {
                 let result = try workload.measure(agent.path)
@@ -79,7 +80,7 @@ struct Bench: ParsableCommand {
                     + "RSS \(format(result.rssStartKB)) kB, peak \(format(result.rssPeakKB)) kB")
             }
         }
-        let seconds = Double(nanoseconds() - started) / 1e9
+        let seconds = Double(MonotonicClock.nanoseconds() - started) / 1e9
         // Other work on the machine skews the figures; say how busy it was.
         let load = "load average (1 min) \(loadBefore) before the run, \(loadAverage()) after, on \(sysconf(Int32(_SC_NPROCESSORS_ONLN))) CPUs"
         let report = Report(
@@ -94,8 +95,7 @@ struct Bench: ParsableCommand {
 }
 
 func log(_ line: String) {
-    let bytes = Array((line + "\n").utf8)
-    _ = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+    try? FileDescriptor.standardError.writeAll(Array((line + "\n").utf8))
 }
 
 Bench.main()

@@ -1,4 +1,5 @@
 import QGAProtocol
+import SystemCalls
 
 /// The agent's answer to one command.
 enum AgentReply: Equatable {
@@ -32,7 +33,7 @@ final class AgentConnection {
     /// every reply until the one that returns `id`. Stale replies of an earlier host and the
     /// agent's answer to the 0xFF are dropped that way.
     func synchronize(id: Int64) throws(TransportError) {
-        let deadline = Deadline(seconds: timeout)
+        let deadline = Deadline(secondsFromNow: timeout)
         var request: [UInt8] = [JSONWriter.sentinelByte]
         request += Self.encode(execute: "guest-sync-delimited", arguments: ["id": .int(id)])
         try transport.write(request, deadline: deadline)
@@ -71,12 +72,12 @@ final class AgentConnection {
 
     /// Sends bytes that already hold one complete request.
     func sendRaw(_ bytes: [UInt8]) throws(TransportError) {
-        try transport.write(bytes, deadline: Deadline(seconds: timeout))
+        try transport.write(bytes, deadline: Deadline(secondsFromNow: timeout))
     }
 
     /// The next reply the agent sends.
     func nextReply() throws(TransportError) -> AgentReply {
-        let deadline = Deadline(seconds: timeout)
+        let deadline = Deadline(secondsFromNow: timeout)
         while true {
             while pendingStart < pending.count {
                 let value = pending[pendingStart]

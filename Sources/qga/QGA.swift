@@ -5,6 +5,7 @@ import Musl
 #endif
 import ArgumentParser
 import QGAProtocol
+import SystemCalls
 
 /// `qga`: talks to a QEMU guest agent (qemu-ga or qemu-ga-swift) from the host.
 @main
@@ -43,22 +44,16 @@ struct QGA: ParsableCommand {
         let given = [socket, vsock, serial].compactMap { $0 }
         if given.count > 1 { throw ValidationError("Give only one of --socket, --vsock and --serial.") }
         if timeout < 0 { throw ValidationError("--timeout must not be negative.") }
-        if let vsock, Self.parseVsock(vsock) == nil {
+        if let vsock, SocketAddress(vsock: vsock) == nil {
             throw ValidationError("--vsock takes CID:PORT, e.g. 3:1234.")
         }
     }
 
-    var endpoint: Endpoint? {
-        if let socket { return .unix(socket) }
-        if let vsock, let (cid, port) = Self.parseVsock(vsock) { return .vsock(cid: cid, port: port) }
+    var endpoint: AgentChannel? {
+        if let socket { return .socket(.unix(path: socket)) }
+        if let vsock, let address = SocketAddress(vsock: vsock) { return .socket(address) }
         if let serial { return .serial(serial) }
         return nil
-    }
-
-    static func parseVsock(_ text: String) -> (UInt32, UInt32)? {
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 2, let cid = UInt32(parts[0]), let port = UInt32(parts[1]) else { return nil }
-        return (cid, port)
     }
 
     /// Connects and synchronizes; exits with status 2 when that fails.

@@ -88,14 +88,12 @@ struct FilesDifferentialTests {
         #"{"execute":"guest-set-user-password","arguments":{"username":"a:b","password":"eA=="}}"#,
     ]
 
-    /// Requests whose 7.2 answers are older texts (exec failure, an unknown user's password,
-    /// `capture-output` as a bool only): compared with 10.0.2 only.
+    /// Requests whose 7.2 answers are older texts (exec failure, `capture-output` as a bool
+    /// only): compared with 10.0.2 only.
     static let requestsSince72: [String] = [
         #"{"execute":"guest-exec","arguments":{"path":"/bin/invalid-cmd42"}}"#,
         #"{"execute":"guest-exec","arguments":{"path":"/bin/true","capture-output":"bogus"}}"#,
         #"{"execute":"guest-exec","arguments":{"path":"/bin/true","capture-output":1}}"#,
-        #"{"execute":"guest-set-user-password","arguments":{"username":"nosuchuser42","password":"eAp5","crypted":false}}"#,
-        #"{"execute":"guest-set-user-password","arguments":{"username":"nosuchuser42","password":"eAp5","crypted":true}}"#,
     ]
 
     /// `capture-output` modes 7.2 does not have.

@@ -111,6 +111,46 @@ struct InfoDifferentialTests {
         #expect(ourTime >= theirTime)
     }
 
+    /// 7.2 has no guest-get-load (10.0): 10.0.2 only. Both read getloadavg(3); compared when
+    /// the kernel's averages (updated every 5 s) did not change around the two calls.
+    @Test func loadAs10() throws {
+        let pair = try Pair(Oracle.v10)
+        var compared = false
+        for _ in 0..<20 where !compared {
+            var before = [Double](repeating: 0, count: 3)
+            var after = before
+            getloadavg(&before, 3)
+            let (theirs, ours) = try pair.results("guest-get-load")
+            getloadavg(&after, 3)
+            guard before == after else { continue }
+            #expect(same(theirs, ours), "\(theirs) vs \(ours)")
+            #expect(canonical(ours) == canonical(["load1m": before[0], "load5m": before[1], "load15m": before[2]]))
+            compared = true
+        }
+        #expect(compared)
+    }
+
+    /// 7.2 has no guest-network-get-route (9.1): 10.0.2 only. Counters aside, the same routes
+    /// with the same members, except the one deliberate difference: 10.0.2 sign-extends IPv6
+    /// `flags` with the top bit set (`RTF_LOCAL` routes: 0x80200001 becomes 18446744071564165121).
+    @Test func routesAs10() throws {
+        let pair = try Pair(Oracle.v10)
+        let (theirs, ours) = try pair.results("guest-network-get-route")
+        func stable(_ value: Any, signExtended: Bool) -> [String] {
+            (value as? [[String: Any]] ?? []).map { route in
+                var r = route
+                for counter in ["refcnt", "use"] { r[counter] = r[counter] == nil ? nil : 0 }
+                if signExtended, let flags = (r["flags"] as? NSNumber)?.uint64Value, flags >= 0xFFFF_FFFF_8000_0000 {
+                    r["flags"] = flags & 0xFFFF_FFFF
+                }
+                return canonical(r)
+            }
+        }
+        #expect(stable(ours, signExtended: false) == stable(theirs, signExtended: true))
+        let ipv6 = (ours as? [[String: Any]] ?? []).filter { $0["version"] as? Int == 6 }
+        #expect(ipv6.allSatisfy { $0["desprefixlen"] is String && $0["srcprefixlen"] is String })
+    }
+
     @Test(arguments: Oracle.all)
     func networkInterfaces(oracle: String) throws {
         let pair = try Pair(oracle)

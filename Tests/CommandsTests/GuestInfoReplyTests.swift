@@ -43,7 +43,7 @@ struct GuestInfoReplyTests {
         // What the encoder produces without any cache.
         let info = try GuestInfo.run(NoArguments(), context: CommandContext(system: RecordingSystem(), registry: registry))
         var writer = JSONWriter()
-        writer.writeSuccess(try ResultEncoder.encode(info), id: nil)
+        writer.writeSuccess(id: nil) { info.encode(to: &$0) }
         #expect(first == writer.bytes)
 
         let withID = session.receive(Array(#"{"execute": "guest-info", "id": "abc"}"#.utf8))

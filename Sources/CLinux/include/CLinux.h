@@ -6,9 +6,28 @@
 #include <linux/vm_sockets.h>
 #include <getopt.h> /* getopt_long: the agent's command line, as qemu-ga parses it */
 #include <syslog.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <linux/nvme_ioctl.h>
 
 /* syslog(3) is variadic, which Swift cannot call: one message, always passed as "%s". */
 static inline void clinux_syslog(int priority, const char *message) {
     syslog(priority, "%s", message);
+}
+
+/* NVMe Get Log Page (admin opcode 0x02) for all namespaces, with Retain Asynchronous Event
+ * (bit 15 of CDW10) so reading the log does not clear a pending event. `length` is a multiple
+ * of 4 (NUMDL counts dwords, 0-based). Returns ioctl's result: 0, -1 with errno, or a positive
+ * NVMe status the controller answered. */
+static inline int clinux_nvme_get_log_page(int fd, uint8_t log_id, void *buffer, uint32_t length) {
+    struct nvme_admin_cmd cmd;
+    memset(&cmd, 0, sizeof cmd);
+    cmd.opcode = 0x02;
+    cmd.nsid = 0xffffffffu;
+    cmd.addr = (uint64_t)(uintptr_t)buffer;
+    cmd.data_len = length;
+    cmd.cdw10 = (uint32_t)log_id | (1u << 15) | (((length >> 2) - 1u) << 16);
+    return ioctl(fd, NVME_IOCTL_ADMIN_CMD, &cmd);
 }
 #endif

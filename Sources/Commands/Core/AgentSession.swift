@@ -58,33 +58,34 @@ public final class AgentSession {
             writer.writeError(disabled, id: request.id)
             return
         }
-        do {
+        do throws(QGAError) {
             if entry.name == GuestInfo.name, entry.successResponse, !entry.delimitedReply,
                 Self.isEmptyObject(request.arguments)
             {
                 writer.writeSuccess(serialized: try cachedInfo(entry), id: request.id)
                 return
             }
-            let result = try entry.invoke(request.arguments, context)
             if entry.successResponse {
-                writer.writeSuccess(result, id: request.id, delimited: entry.delimitedReply)
+                try writer.writeSuccess(id: request.id, delimited: entry.delimitedReply) { (reply) throws(QGAError) in
+                    try entry.invoke(request.arguments, context, &reply)
+                }
+            } else {
+                var discarded = JSONWriter(capacity: 0)
+                try entry.invoke(request.arguments, context, &discarded)
             }
-        } catch let error as QGAError {
-            writer.writeError(error, id: request.id)
         } catch {
-            writer.writeError(QGAError("\(error)"), id: request.id)
+            writer.writeError(error, id: request.id)
         }
     }
 
     /// guest-info only changes when a command is blocked, allowed, frozen or registered, and
     /// each of those bumps the registry's generation; hosts poll it often and its reply is the
     /// largest there is, so it is built once per generation.
-    private func cachedInfo(_ entry: CommandEntry) throws -> [UInt8] {
+    private func cachedInfo(_ entry: CommandEntry) throws(QGAError) -> [UInt8] {
         let generation = context.registry.generation
         if let cache = infoCache, cache.generation == generation { return cache.bytes }
-        let result = try entry.invoke(nil, context)
         var serialized = JSONWriter(capacity: 4096)
-        serialized.write(result)
+        try entry.invoke(nil, context, &serialized)
         infoCache = (generation, serialized.bytes)
         return serialized.bytes
     }

@@ -5,36 +5,15 @@ public struct CommandEntry {
     public let name: String
     public let successResponse: Bool
     public let delimitedReply: Bool
-    let invoke: (JSONValue?, CommandContext) throws -> JSONValue
+    /// Decodes the arguments, runs the command and writes its result into the writer.
+    let invoke: (JSONValue?, CommandContext, inout JSONWriter) throws(QGAError) -> Void
 
     init<C: GuestCommand>(_ command: C.Type) {
         name = C.name
         successResponse = C.successResponse
         delimitedReply = C.delimitedReply
-        // Most requests (guest-ping, guest-info, the getters) carry no arguments, and many
-        // commands return `{}`: for those the decoder and encoder would only produce these
-        // same values, at the price of several allocations and dynamic casts per request.
-        let noArguments = NoArguments() as? C.Arguments
-        let emptyResult = C.Result.self == EmptyResult.self
-        invoke = { arguments, context in
-            let decoded: C.Arguments
-            if let noArguments, Self.isEmptyObject(arguments) {
-                decoded = noArguments
-            } else {
-                decoded = try ArgumentDecoder.decode(C.Arguments.self, from: arguments)
-            }
-            let result = try C.run(decoded, context: context)
-            if emptyResult { return .object([]) }
-            return try ResultEncoder.encode(result)
-        }
-    }
-
-    /// No `arguments`, or `{}`.
-    private static func isEmptyObject(_ arguments: JSONValue?) -> Bool {
-        switch arguments {
-        case nil: return true
-        case .object(let members)?: return members.isEmpty
-        default: return false
+        invoke = { (arguments, context, writer) throws(QGAError) in
+            try C.run(try C.Arguments(arguments: arguments), context: context).encode(to: &writer)
         }
     }
 }
@@ -73,8 +52,6 @@ public final class CommandRegistry {
     public func entry(named name: String) -> CommandEntry? {
         byName[name].map { entries[$0] }
     }
-
-    public func contains(_ name: String) -> Bool { byName[name] != nil }
 
     /// The same for an entry already looked up (the per-request path).
     public func disabledError(for entry: CommandEntry) -> QGAError? {

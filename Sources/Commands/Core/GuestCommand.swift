@@ -5,8 +5,8 @@ import QGAProtocol
 /// A command is a type; ``CommandRegistry`` maps names to types, and `guest-info` is generated
 /// from the same registry.
 public protocol GuestCommand {
-    associatedtype Arguments: Decodable = NoArguments
-    associatedtype Result: Encodable = EmptyResult
+    associatedtype Arguments: JSONDecodable = NoArguments
+    associatedtype Result: JSONEncodable = EmptyResult
 
     /// The name hosts send in `execute`.
     static var name: String { get }
@@ -15,7 +15,7 @@ public protocol GuestCommand {
     /// True only for `guest-sync-delimited`: its success reply is preceded by 0xFF.
     static var delimitedReply: Bool { get }
 
-    static func run(_ arguments: Arguments, context: CommandContext) throws -> Result
+    static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> Result
 }
 
 extension GuestCommand {
@@ -24,27 +24,16 @@ extension GuestCommand {
 }
 
 /// The arguments of a command that takes none: any member is unexpected.
-public struct NoArguments: Decodable, Sendable {
-    private struct NoKeys: CodingKey {
-        var stringValue: String
-        var intValue: Int? { nil }
-        init?(stringValue: String) { self.stringValue = stringValue }
-        init?(intValue: Int) { nil }
-    }
-
+public struct NoArguments: JSONObjectDecodable, Sendable {
     public init() {}
-
-    public init(from decoder: any Decoder) throws {
-        _ = try decoder.container(keyedBy: NoKeys.self)
-    }
+    public init(from object: inout JSONObjectReader) {}
 }
 
 /// The result of a command that returns nothing: `{}`.
-public struct EmptyResult: Encodable, Sendable {
+public struct EmptyResult: JSONEncodable, Sendable {
     public init() {}
-    public func encode(to encoder: any Encoder) throws {
-        _ = encoder.container(keyedBy: QGAProtocolEmptyKeys.self)
+    public func encode(to json: inout JSONWriter) {
+        json.beginObject()
+        json.endObject()
     }
 }
-
-enum QGAProtocolEmptyKeys: CodingKey {}

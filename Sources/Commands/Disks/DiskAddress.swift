@@ -2,7 +2,7 @@ import QGAProtocol
 
 /// `GuestDiskAddress`: where a disk sits in the guest's hardware, so the host can map it back
 /// to one of its own disk definitions (`virsh domfsinfo` prints the target it finds).
-public struct GuestDiskAddress: Encodable, Equatable, Sendable {
+public struct GuestDiskAddress: Equatable, Sendable {
     public var pciController = PCIAddress.unknown
     public var busType = "unknown"
     public var bus: Int = 0
@@ -12,13 +12,8 @@ public struct GuestDiskAddress: Encodable, Equatable, Sendable {
     public var dev: String?
     public var ccwAddress: CCWAddress?
 
-    enum CodingKeys: String, CodingKey {
-        case pciController = "pci-controller", busType = "bus-type", bus, target, unit, serial, dev
-        case ccwAddress = "ccw-address"
-    }
-
     /// `GuestPCIAddress`; -1 everywhere means "not a PCI device".
-    public struct PCIAddress: Encodable, Equatable, Sendable {
+    public struct PCIAddress: Equatable, Sendable {
         public var domain: Int
         public var bus: Int
         public var slot: Int
@@ -27,11 +22,48 @@ public struct GuestDiskAddress: Encodable, Equatable, Sendable {
     }
 
     /// `GuestCCWAddress` (s390x channel I/O).
-    public struct CCWAddress: Encodable, Equatable, Sendable {
+    public struct CCWAddress: Equatable, Sendable {
         public var cssid: Int
         public var ssid: Int
         public var subchno: Int
         public var devno: Int
+    }
+}
+
+extension GuestDiskAddress: JSONEncodable {
+    public func encode(to json: inout JSONWriter) {
+        json.beginObject()
+        json.member("pci-controller", pciController)
+        json.member("bus-type", busType)
+        json.member("bus", bus)
+        json.member("target", target)
+        json.member("unit", unit)
+        json.member("serial", serial)
+        json.member("dev", dev)
+        json.member("ccw-address", ccwAddress)
+        json.endObject()
+    }
+}
+
+extension GuestDiskAddress.PCIAddress: JSONEncodable {
+    public func encode(to json: inout JSONWriter) {
+        json.beginObject()
+        json.member("domain", domain)
+        json.member("bus", bus)
+        json.member("slot", slot)
+        json.member("function", function)
+        json.endObject()
+    }
+}
+
+extension GuestDiskAddress.CCWAddress: JSONEncodable {
+    public func encode(to json: inout JSONWriter) {
+        json.beginObject()
+        json.member("cssid", cssid)
+        json.member("ssid", ssid)
+        json.member("subchno", subchno)
+        json.member("devno", devno)
+        json.endObject()
     }
 }
 

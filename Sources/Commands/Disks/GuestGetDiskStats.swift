@@ -6,14 +6,14 @@ import QGAProtocol
 public enum GuestGetDiskStats: GuestCommand {
     public static let name = "guest-get-diskstats"
 
-    public struct Info: Encodable, Equatable {
+    public struct Info: Equatable {
         public var name: String
         public var major: UInt64
         public var minor: UInt64
         public var stats: Stats
     }
 
-    public struct Stats: Encodable, Equatable {
+    public struct Stats: Equatable {
         public var readSectors: UInt64?
         public var readIOs: UInt64?
         public var readMerges: UInt64?
@@ -31,18 +31,9 @@ public enum GuestGetDiskStats: GuestCommand {
         public var iosPending: UInt64?
         public var totalTicks: UInt64?
         public var weightTicks: UInt64?
-
-        enum CodingKeys: String, CodingKey {
-            case readSectors = "read-sectors", readIOs = "read-ios", readMerges = "read-merges"
-            case writeSectors = "write-sectors", writeIOs = "write-ios", writeMerges = "write-merges"
-            case discardSectors = "discard-sectors", discardIOs = "discard-ios", discardMerges = "discard-merges"
-            case flushIOs = "flush-ios", readTicks = "read-ticks", writeTicks = "write-ticks"
-            case discardTicks = "discard-ticks", flushTicks = "flush-ticks", iosPending = "ios-pgr"
-            case totalTicks = "total-ticks", weightTicks = "weight-ticks"
-        }
     }
 
-    public static func run(_ arguments: NoArguments, context: CommandContext) throws -> [Info] {
+    public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> [Info] {
         let path = context.paths.proc("diskstats")
         let bytes: [UInt8]
         do {
@@ -90,5 +81,40 @@ public enum GuestGetDiskStats: GuestCommand {
             result.append(Info(name: ProcText.text(fields[2]), major: major, minor: minor, stats: stats))
         }
         return result
+    }
+}
+
+extension GuestGetDiskStats.Info: JSONEncodable {
+    public func encode(to json: inout JSONWriter) {
+        json.beginObject()
+        json.member("name", name)
+        json.member("major", major)
+        json.member("minor", minor)
+        json.member("stats", stats)
+        json.endObject()
+    }
+}
+
+extension GuestGetDiskStats.Stats: JSONEncodable {
+    public func encode(to json: inout JSONWriter) {
+        json.beginObject()
+        json.member("read-sectors", readSectors)
+        json.member("read-ios", readIOs)
+        json.member("read-merges", readMerges)
+        json.member("write-sectors", writeSectors)
+        json.member("write-ios", writeIOs)
+        json.member("write-merges", writeMerges)
+        json.member("discard-sectors", discardSectors)
+        json.member("discard-ios", discardIOs)
+        json.member("discard-merges", discardMerges)
+        json.member("flush-ios", flushIOs)
+        json.member("read-ticks", readTicks)
+        json.member("write-ticks", writeTicks)
+        json.member("discard-ticks", discardTicks)
+        json.member("flush-ticks", flushTicks)
+        json.member("ios-pgr", iosPending)
+        json.member("total-ticks", totalTicks)
+        json.member("weight-ticks", weightTicks)
+        json.endObject()
     }
 }

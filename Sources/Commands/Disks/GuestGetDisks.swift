@@ -7,20 +7,22 @@ import QGAProtocol
 /// its controller address (not for virtual devices), its `dependencies` (the devices in its
 /// `slaves/`, for device-mapper and md) and, for device-mapper, its `alias` (the dm name);
 /// each partition depends on its disk. Disks come sorted by kernel name, each followed by
-/// its partitions (qemu-ga lists them in reverse directory order). NVMe SMART data is not
-/// reported.
+/// its partitions (qemu-ga lists them in reverse directory order). An NVMe disk also has
+/// `smart`, its controller's health log (``NVMeSmart``), when the admin command succeeds (it
+/// needs CAP_SYS_ADMIN); otherwise the member is left out, as qemu-ga does.
 public enum GuestGetDisks: GuestCommand {
     public static let name = "guest-get-disks"
 
-    public struct Disk: Encodable, Equatable {
+    public struct Disk: Equatable {
         public var name: String
         public var partition: Bool
         public var dependencies: [String]?
         public var address: GuestDiskAddress?
         public var alias: String?
+        public var smart: NVMeSmart?
     }
 
-    public static func run(_ arguments: NoArguments, context: CommandContext) throws -> [Disk] {
+    public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> [Disk] {
         let root = context.paths.sys("block")
         let system = context.system
         let entries: [String]
@@ -43,6 +45,7 @@ public enum GuestGetDisks: GuestCommand {
             if !topology.relative(resolved).contains("/devices/virtual/block/") {
                 disk.address = topology.realDisk(resolved)
             }
+            if disk.address?.busType == "nvme" { disk.smart = nvmeSmart(node, context: context) }
             if let slaves = try? system.listDirectory(directory + "/slaves") {
                 disk.dependencies = naturalSorted(slaves).compactMap { slave in
                     (try? system.resolvePath(directory + "/slaves/" + slave)).flatMap(topology.deviceNode)
@@ -55,6 +58,18 @@ public enum GuestGetDisks: GuestCommand {
             }
         }
         return result
+    }
+
+    /// The health log of the NVMe disk `node`, nil (logged) when it cannot be read.
+    static func nvmeSmart(_ node: String, context: CommandContext) -> NVMeSmart? {
+        do {
+            let page = try context.system.nvmeHealthLog(node)
+            if let smart = NVMeSmart(healthLog: page) { return smart }
+            context.logger.debug("Failed to get smart: \(node): a log page of \(page.count) bytes")
+        } catch {
+            context.logger.debug("Failed to get smart: \(node): \(error.desc)")
+        }
+        return nil
     }
 
     /// Subdirectories named `<disk><digit>...` or `<disk>p<digit>...` (qemu-ga's test).
@@ -126,5 +141,18 @@ public enum GuestGetDisks: GuestCommand {
             if a.runs != b.runs { return a.runs.lexicographicallyPrecedes(b.runs) }
             return a.name < b.name
         }
+    }
+}
+
+extension GuestGetDisks.Disk: JSONEncodable {
+    public func encode(to json: inout JSONWriter) {
+        json.beginObject()
+        json.member("name", name)
+        json.member("partition", partition)
+        json.member("dependencies", dependencies)
+        json.member("address", address)
+        json.member("alias", alias)
+        json.member("smart", smart)
+        json.endObject()
     }
 }

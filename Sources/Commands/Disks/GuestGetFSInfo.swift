@@ -11,7 +11,7 @@ import QGAProtocol
 public enum GuestGetFSInfo: GuestCommand {
     public static let name = "guest-get-fsinfo"
 
-    public struct Filesystem: Encodable, Equatable {
+    public struct Filesystem: Equatable {
         public var name: String
         public var mountpoint: String
         public var type: String
@@ -19,14 +19,9 @@ public enum GuestGetFSInfo: GuestCommand {
         public var totalBytes: UInt64?
         public var totalBytesPrivileged: UInt64?
         public var disk: [GuestDiskAddress]
-
-        enum CodingKeys: String, CodingKey {
-            case name, mountpoint, type, usedBytes = "used-bytes", totalBytes = "total-bytes"
-            case totalBytesPrivileged = "total-bytes-privileged", disk
-        }
     }
 
-    public static func run(_ arguments: NoArguments, context: CommandContext) throws -> [Filesystem] {
+    public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> [Filesystem] {
         let mounts = try MountTable.load(context)
         let topology = BlockTopology(context: context)
         var result: [Filesystem] = []
@@ -51,5 +46,19 @@ public enum GuestGetFSInfo: GuestCommand {
             result.append(filesystem)
         }
         return result
+    }
+}
+
+extension GuestGetFSInfo.Filesystem: JSONEncodable {
+    public func encode(to json: inout JSONWriter) {
+        json.beginObject()
+        json.member("name", name)
+        json.member("mountpoint", mountpoint)
+        json.member("type", type)
+        json.member("used-bytes", usedBytes)
+        json.member("total-bytes", totalBytes)
+        json.member("total-bytes-privileged", totalBytesPrivileged)
+        json.member("disk", disk)
+        json.endObject()
     }
 }

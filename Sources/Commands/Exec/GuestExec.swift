@@ -13,25 +13,19 @@ import QGAProtocol
 public enum GuestExec: GuestCommand {
     public static let name = "guest-exec"
 
-    public struct Arguments: Decodable {
+    public struct Arguments {
         public var path: String
         public var arg: [String]?
         public var env: [String]?
         public var inputData: String?
         public var captureOutput: GuestExecCaptureOutput?
-
-        enum CodingKeys: String, CodingKey {
-            case path, arg, env
-            case inputData = "input-data"
-            case captureOutput = "capture-output"
-        }
     }
 
-    public struct Result: Encodable {
+    public struct Result {
         public var pid: Int64
     }
 
-    public static func run(_ arguments: Arguments, context: CommandContext) throws -> Result {
+    public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> Result {
         var input: [UInt8]?
         if let inputData = arguments.inputData { input = try Base64.decode(inputData) }
         let mode = arguments.captureOutput?.mode ?? .none
@@ -57,12 +51,12 @@ public enum GuestExec: GuestCommand {
 }
 
 /// `GuestExecCaptureOutputMode` (QEMU 8.0).
-public enum GuestExecCaptureOutputMode: String, Sendable {
+public enum GuestExecCaptureOutputMode: String, JSONDecodable, Sendable {
     case none, stdout, stderr, separated, merged
 }
 
 /// The QAPI alternate `GuestExecCaptureOutput`: a bool or a ``GuestExecCaptureOutputMode``.
-public enum GuestExecCaptureOutput: Decodable, Sendable, Equatable {
+public enum GuestExecCaptureOutput: JSONDecodable, Sendable, Equatable {
     case flag(Bool)
     case mode(GuestExecCaptureOutputMode)
 
@@ -74,18 +68,29 @@ public enum GuestExecCaptureOutput: Decodable, Sendable, Equatable {
         }
     }
 
-    public init(from decoder: any Decoder) throws {
-        let parameter = ArgumentDecoder.parameterName(decoder.codingPath)
-        switch try decoder.singleValueContainer().decode(JSONValue.self) {
-        case .bool(let capture):
-            self = .flag(capture)
-        case .string(let text):
-            guard let mode = GuestExecCaptureOutputMode(rawValue: text) else {
-                throw QGAError.invalidParameterValue(parameter, value: text)
-            }
-            self = .mode(mode)
-        default:
-            throw QGAError.invalidParameterType(parameter, expected: "GuestExecCaptureOutput")
+    public init(json: JSONValue, path: ParameterPath) throws(QGAError) {
+        switch json {
+        case .bool(let capture): self = .flag(capture)
+        case .string: self = .mode(try GuestExecCaptureOutputMode(json: json, path: path))
+        default: throw path.typeMismatch(expected: "GuestExecCaptureOutput")
         }
+    }
+}
+
+extension GuestExec.Arguments: JSONObjectDecodable {
+    public init(from object: inout JSONObjectReader) throws(QGAError) {
+        path = try object.required("path")
+        arg = try object.optional("arg")
+        env = try object.optional("env")
+        inputData = try object.optional("input-data")
+        captureOutput = try object.optional("capture-output")
+    }
+}
+
+extension GuestExec.Result: JSONEncodable {
+    public func encode(to json: inout JSONWriter) {
+        json.beginObject()
+        json.member("pid", pid)
+        json.endObject()
     }
 }

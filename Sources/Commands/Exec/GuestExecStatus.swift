@@ -9,11 +9,11 @@ import QGAProtocol
 public enum GuestExecStatus: GuestCommand {
     public static let name = "guest-exec-status"
 
-    public struct Arguments: Decodable {
+    public struct Arguments {
         public var pid: Int64
     }
 
-    public struct Result: Encodable, Equatable {
+    public struct Result: Equatable {
         public var exited: Bool
         public var exitcode: Int64?
         public var signal: Int64?
@@ -23,18 +23,30 @@ public enum GuestExecStatus: GuestCommand {
         public var errTruncated: Bool?
 
         init(exited: Bool) { self.exited = exited }
-
-        enum CodingKeys: String, CodingKey {
-            case exited, exitcode, signal
-            case outData = "out-data"
-            case errData = "err-data"
-            case outTruncated = "out-truncated"
-            case errTruncated = "err-truncated"
-        }
     }
 
-    public static func run(_ arguments: Arguments, context: CommandContext) throws -> Result {
+    public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> Result {
         context.logger.audit("guest-exec-status called, pid: \(UInt32(truncatingIfNeeded: arguments.pid))")
         return try context.processes.status(arguments.pid, system: context.system)
+    }
+}
+
+extension GuestExecStatus.Arguments: JSONObjectDecodable {
+    public init(from object: inout JSONObjectReader) throws(QGAError) {
+        pid = try object.required("pid")
+    }
+}
+
+extension GuestExecStatus.Result: JSONEncodable {
+    public func encode(to json: inout JSONWriter) {
+        json.beginObject()
+        json.member("exited", exited)
+        json.member("exitcode", exitcode)
+        json.member("signal", signal)
+        json.member("out-data", outData)
+        json.member("err-data", errData)
+        json.member("out-truncated", outTruncated)
+        json.member("err-truncated", errTruncated)
+        json.endObject()
     }
 }

@@ -11,7 +11,8 @@ import QGAProtocol
 ///
 /// Nothing here blocks. Input is written and output read as far as the pipes allow, whenever
 /// the event loop sees one of ``pollDescriptors()`` ready and again on every
-/// `guest-exec-status`; a child is reaped with `waitpid(WNOHANG)`. Captured output is kept up
+/// `guest-exec-status`; a child is reaped with `waitpid(WNOHANG)` on those passes and on every
+/// SIGCHLD the loop reads, so none is left a zombie until the host asks. Captured output is kept up
 /// to 16 MiB per stream (`GUEST_EXEC_MAX_OUTPUT`); the rest is read and dropped, so the child
 /// never blocks on a full pipe, and the stream is marked truncated.
 public final class GuestProcesses {

@@ -1,5 +1,6 @@
 import FreezeHooks
 import ProcessRunner
+import SystemCalls
 
 /// Whether the agent is frozen, and the freeze settings `main` configures.
 ///
@@ -30,7 +31,7 @@ public final class FreezeState {
 
     public init(
         hook: FreezeHook? = nil, watchdogTimeout: Double = FreezeState.defaultWatchdogTimeout,
-        logSink: AgentLogSink? = nil, clock: @escaping () -> Double = monotonicSeconds
+        logSink: AgentLogSink? = nil, clock: @escaping () -> Double = MonotonicClock.seconds
     ) {
         self.hook = hook
         self.watchdogTimeout = watchdogTimeout

@@ -9,23 +9,23 @@ import QGAProtocol
 public enum GuestFstrim: GuestCommand {
     public static let name = "guest-fstrim"
 
-    public struct Arguments: Decodable {
+    public struct Arguments {
         /// Smallest free extent, in bytes, worth discarding.
         public var minimum: Int64?
     }
 
-    public struct Result: Encodable {
+    public struct Result {
         public var paths: [PathResult]
     }
 
-    public struct PathResult: Encodable, Equatable {
+    public struct PathResult: Equatable {
         public var path: String
         public var trimmed: UInt64?
         public var minimum: UInt64?
         public var error: String?
     }
 
-    public static func run(_ arguments: Arguments, context: CommandContext) throws -> Result {
+    public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> Result {
         context.logger.audit("guest-fstrim called")
         let mounts = try MountTable.load(context)
         let system = context.system
@@ -56,5 +56,30 @@ public enum GuestFstrim: GuestCommand {
         }
         // qemu-ga prepends each result, so the reply lists mounts last to first.
         return Result(paths: paths.reversed())
+    }
+}
+
+extension GuestFstrim.Arguments: JSONObjectDecodable {
+    public init(from object: inout JSONObjectReader) throws(QGAError) {
+        minimum = try object.optional("minimum")
+    }
+}
+
+extension GuestFstrim.Result: JSONEncodable {
+    public func encode(to json: inout JSONWriter) {
+        json.beginObject()
+        json.member("paths", paths)
+        json.endObject()
+    }
+}
+
+extension GuestFstrim.PathResult: JSONEncodable {
+    public func encode(to json: inout JSONWriter) {
+        json.beginObject()
+        json.member("path", path)
+        json.member("trimmed", trimmed)
+        json.member("minimum", minimum)
+        json.member("error", error)
+        json.endObject()
     }
 }

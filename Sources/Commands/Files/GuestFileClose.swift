@@ -4,11 +4,11 @@ import QGAProtocol
 public enum GuestFileClose: GuestCommand {
     public static let name = "guest-file-close"
 
-    public struct Arguments: Decodable {
+    public struct Arguments {
         public var handle: Int64
     }
 
-    public static func run(_ arguments: Arguments, context: CommandContext) throws -> EmptyResult {
+    public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> EmptyResult {
         context.logger.audit("guest-file-close called, handle: \(arguments.handle)")
         let fd = try context.files.descriptor(arguments.handle)
         // The descriptor is gone whatever close reports, so the handle goes too.
@@ -19,5 +19,11 @@ public enum GuestFileClose: GuestCommand {
             throw QGAError.system("failed to close handle", from: error)
         }
         return EmptyResult()
+    }
+}
+
+extension GuestFileClose.Arguments: JSONObjectDecodable {
+    public init(from object: inout JSONObjectReader) throws(QGAError) {
+        handle = try object.required("handle")
     }
 }

@@ -5,12 +5,18 @@ import QGAProtocol
 public enum GuestFileFlush: GuestCommand {
     public static let name = "guest-file-flush"
 
-    public struct Arguments: Decodable {
+    public struct Arguments {
         public var handle: Int64
     }
 
-    public static func run(_ arguments: Arguments, context: CommandContext) throws -> EmptyResult {
+    public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> EmptyResult {
         _ = try context.files.descriptor(arguments.handle)
         return EmptyResult()
+    }
+}
+
+extension GuestFileFlush.Arguments: JSONObjectDecodable {
+    public init(from object: inout JSONObjectReader) throws(QGAError) {
+        handle = try object.required("handle")
     }
 }

@@ -59,28 +59,16 @@ public final class GuestFileHandles {
         Array("[global]\nfd_counter=\(counter)\n".utf8)
     }
 
-    /// The counter in the state file; the default when the file, the key or its number is missing.
+    /// The counter in the state file; the default when the file, the key or its number is missing
+    /// (or the file is not a key file).
     static func loadCounter(_ path: String, system: any GuestSystem) -> Int64 {
         guard let bytes = try? system.readFile(path) else { return firstHandle }
-        return counter(inKeyFile: String(decoding: bytes, as: UTF8.self)) ?? firstHandle
+        return counter(inKeyFile: bytes) ?? firstHandle
     }
 
-    /// `fd_counter` of group `[global]` in keyfile text.
-    static func counter(inKeyFile text: String) -> Int64? {
-        var group = ""
-        var found: Int64?
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: true) {
-            let line = String(rawLine).trimmingWhitespace()
-            if line.isEmpty || line.hasPrefix("#") { continue }
-            if line.hasPrefix("[") && line.hasSuffix("]") {
-                group = String(line.dropFirst().dropLast())
-                continue
-            }
-            guard group == "global", let equals = line.firstIndex(of: "=") else { continue }
-            if String(line[..<equals]).trimmingWhitespace() == "fd_counter" {
-                found = Int64(String(line[line.index(after: equals)...]).trimmingWhitespace())
-            }
-        }
-        return found
+    /// `fd_counter` of group `[global]` in key-file bytes.
+    static func counter(inKeyFile bytes: [UInt8]) -> Int64? {
+        guard let value = try? KeyFile(parsing: bytes).string("fd_counter", in: "global") else { return nil }
+        return Int64(value.trimmingWhitespace())
     }
 }

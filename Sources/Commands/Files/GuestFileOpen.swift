@@ -14,7 +14,7 @@ import QGAProtocol
 public enum GuestFileOpen: GuestCommand {
     public static let name = "guest-file-open"
 
-    public struct Arguments: Decodable {
+    public struct Arguments {
         public var path: String
         public var mode: String?
     }
@@ -32,7 +32,7 @@ public enum GuestFileOpen: GuestCommand {
     /// `DEFAULT_NEW_FILE_MODE`.
     static let newFileMode: UInt32 = 0o666
 
-    public static func run(_ arguments: Arguments, context: CommandContext) throws -> Int64 {
+    public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> Int64 {
         let path = arguments.path
         let mode = arguments.mode ?? "r"
         context.logger.audit("guest-file-open called, filepath: \(path), mode: \(mode)")
@@ -74,5 +74,12 @@ public enum GuestFileOpen: GuestCommand {
             try? system.closeFile(fd)
             throw error
         }
+    }
+}
+
+extension GuestFileOpen.Arguments: JSONObjectDecodable {
+    public init(from object: inout JSONObjectReader) throws(QGAError) {
+        path = try object.required("path")
+        mode = try object.optional("mode")
     }
 }

@@ -9,21 +9,15 @@ import QGAProtocol
 public enum GuestFileRead: GuestCommand {
     public static let name = "guest-file-read"
 
-    public struct Arguments: Decodable {
+    public struct Arguments {
         public var handle: Int64
         public var count: Int64?
     }
 
-    public struct Result: Encodable {
+    public struct Result {
         public var count: Int64
         public var bufB64: String
         public var eof: Bool
-
-        enum CodingKeys: String, CodingKey {
-            case count
-            case bufB64 = "buf-b64"
-            case eof
-        }
     }
 
     /// `QGA_READ_COUNT_DEFAULT`.
@@ -33,7 +27,7 @@ public enum GuestFileRead: GuestCommand {
     /// Bytes asked of the kernel at a time, so a huge `count` on a small file stays small.
     static let chunk = 1 << 20
 
-    public static func run(_ arguments: Arguments, context: CommandContext) throws -> Result {
+    public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> Result {
         let fd = try context.files.descriptor(arguments.handle)
         var count = defaultCount
         if let requested = arguments.count {
@@ -66,5 +60,22 @@ public enum GuestFileRead: GuestCommand {
             if eof { break }
         }
         return Result(count: Int64(data.count), bufB64: Base64.encode(data), eof: eof)
+    }
+}
+
+extension GuestFileRead.Arguments: JSONObjectDecodable {
+    public init(from object: inout JSONObjectReader) throws(QGAError) {
+        handle = try object.required("handle")
+        count = try object.optional("count")
+    }
+}
+
+extension GuestFileRead.Result: JSONEncodable {
+    public func encode(to json: inout JSONWriter) {
+        json.beginObject()
+        json.member("count", count)
+        json.member("buf-b64", bufB64)
+        json.member("eof", eof)
+        json.endObject()
     }
 }

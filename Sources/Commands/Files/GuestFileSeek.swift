@@ -10,18 +10,18 @@ import QGAProtocol
 public enum GuestFileSeek: GuestCommand {
     public static let name = "guest-file-seek"
 
-    public struct Arguments: Decodable {
+    public struct Arguments {
         public var handle: Int64
         public var offset: Int64
         public var whence: GuestFileWhence
     }
 
-    public struct Result: Encodable {
+    public struct Result {
         public var position: Int64
         public var eof: Bool
     }
 
-    public static func run(_ arguments: Arguments, context: CommandContext) throws -> Result {
+    public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> Result {
         let fd = try context.files.descriptor(arguments.handle)
         let whence: Int32
         switch arguments.whence {
@@ -41,29 +41,38 @@ public enum GuestFileSeek: GuestCommand {
 }
 
 /// `QGASeek`: the symbolic `whence` values.
-public enum GuestFileSeekName: String, Sendable {
+public enum GuestFileSeekName: String, JSONDecodable, Sendable {
     case set, cur, end
 }
 
 /// The QAPI alternate `GuestFileWhence`: an integer or a ``GuestFileSeekName``.
-public enum GuestFileWhence: Decodable, Sendable, Equatable {
+public enum GuestFileWhence: JSONDecodable, Sendable, Equatable {
     case value(Int64)
     case name(GuestFileSeekName)
 
-    public init(from decoder: any Decoder) throws {
-        let parameter = ArgumentDecoder.parameterName(decoder.codingPath)
-        let container = try decoder.singleValueContainer()
-        switch try container.decode(JSONValue.self) {
-        case .int, .uint, .double, .number:
-            // A fraction gets the integer branch's error, as qemu's alternate visitor gives.
-            self = .value(try container.decode(Int64.self))
-        case .string(let text):
-            guard let name = GuestFileSeekName(rawValue: text) else {
-                throw QGAError.invalidParameterValue(parameter, value: text)
-            }
-            self = .name(name)
-        default:
-            throw QGAError.invalidParameterType(parameter, expected: "GuestFileWhence")
+    public init(json: JSONValue, path: ParameterPath) throws(QGAError) {
+        switch json {
+        // A fraction gets the integer branch's error, as qemu's alternate visitor gives.
+        case .int, .uint, .double, .number: self = .value(try Int64(json: json, path: path))
+        case .string: self = .name(try GuestFileSeekName(json: json, path: path))
+        default: throw path.typeMismatch(expected: "GuestFileWhence")
         }
+    }
+}
+
+extension GuestFileSeek.Arguments: JSONObjectDecodable {
+    public init(from object: inout JSONObjectReader) throws(QGAError) {
+        handle = try object.required("handle")
+        offset = try object.required("offset")
+        whence = try object.required("whence")
+    }
+}
+
+extension GuestFileSeek.Result: JSONEncodable {
+    public func encode(to json: inout JSONWriter) {
+        json.beginObject()
+        json.member("position", position)
+        json.member("eof", eof)
+        json.endObject()
     }
 }

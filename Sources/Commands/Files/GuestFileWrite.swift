@@ -5,24 +5,18 @@ import QGAProtocol
 public enum GuestFileWrite: GuestCommand {
     public static let name = "guest-file-write"
 
-    public struct Arguments: Decodable {
+    public struct Arguments {
         public var handle: Int64
         public var bufB64: String
         public var count: Int64?
-
-        enum CodingKeys: String, CodingKey {
-            case handle
-            case bufB64 = "buf-b64"
-            case count
-        }
     }
 
-    public struct Result: Encodable {
+    public struct Result {
         public var count: Int64
         public var eof: Bool
     }
 
-    public static func run(_ arguments: Arguments, context: CommandContext) throws -> Result {
+    public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> Result {
         let fd = try context.files.descriptor(arguments.handle)
         let bytes = try Base64.decode(arguments.bufB64)
         var count = bytes.count
@@ -50,5 +44,22 @@ public enum GuestFileWrite: GuestCommand {
             }
         }
         return Result(count: Int64(written), eof: false)
+    }
+}
+
+extension GuestFileWrite.Arguments: JSONObjectDecodable {
+    public init(from object: inout JSONObjectReader) throws(QGAError) {
+        handle = try object.required("handle")
+        bufB64 = try object.required("buf-b64")
+        count = try object.optional("count")
+    }
+}
+
+extension GuestFileWrite.Result: JSONEncodable {
+    public func encode(to json: inout JSONWriter) {
+        json.beginObject()
+        json.member("count", count)
+        json.member("eof", eof)
+        json.endObject()
     }
 }

@@ -9,7 +9,7 @@ public enum GuestGetCPUStats: GuestCommand {
     public static let name = "guest-get-cpustats"
 
     /// `GuestCpuStats`, a union whose only Linux variant is `{"type": "linux", ...}`.
-    public struct Stats: Encodable, Equatable {
+    public struct Stats: Equatable {
         public var type = "linux"
         public var cpu: Int
         public var user: UInt64
@@ -24,7 +24,7 @@ public enum GuestGetCPUStats: GuestCommand {
         public var guestnice: UInt64?
     }
 
-    public static func run(_ arguments: NoArguments, context: CommandContext) throws -> [Stats] {
+    public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> [Stats] {
         let path = context.paths.proc("stat")
         let bytes: [UInt8]
         do {
@@ -58,5 +58,24 @@ public enum GuestGetCPUStats: GuestCommand {
                     irq: at(5), softirq: at(6), steal: at(7), guest: at(8), guestnice: at(9)))
         }
         return result
+    }
+}
+
+extension GuestGetCPUStats.Stats: JSONEncodable {
+    public func encode(to json: inout JSONWriter) {
+        json.beginObject()
+        json.member("type", type)
+        json.member("cpu", cpu)
+        json.member("user", user)
+        json.member("nice", nice)
+        json.member("system", system)
+        json.member("idle", idle)
+        json.member("iowait", iowait)
+        json.member("irq", irq)
+        json.member("softirq", softirq)
+        json.member("steal", steal)
+        json.member("guest", guest)
+        json.member("guestnice", guestnice)
+        json.endObject()
     }
 }

@@ -5,12 +5,19 @@ import QGAProtocol
 public enum GuestGetHostName: GuestCommand {
     public static let name = "guest-get-host-name"
 
-    public struct Result: Encodable, Equatable {
+    public struct Result: Equatable {
         public var hostName: String
-        enum CodingKeys: String, CodingKey { case hostName = "host-name" }
     }
 
-    public static func run(_ arguments: NoArguments, context: CommandContext) throws -> Result {
+    public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> Result {
         Result(hostName: try context.system.hostName())
+    }
+}
+
+extension GuestGetHostName.Result: JSONEncodable {
+    public func encode(to json: inout JSONWriter) {
+        json.beginObject()
+        json.member("host-name", hostName)
+        json.endObject()
     }
 }

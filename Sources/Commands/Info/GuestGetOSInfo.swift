@@ -8,7 +8,7 @@ import QGAProtocol
 public enum GuestGetOSInfo: GuestCommand {
     public static let name = "guest-get-osinfo"
 
-    public struct Result: Encodable, Equatable {
+    public struct Result: Equatable {
         public var kernelRelease: String?
         public var kernelVersion: String?
         public var machine: String?
@@ -19,14 +19,9 @@ public enum GuestGetOSInfo: GuestCommand {
         public var versionID: String?
         public var variant: String?
         public var variantID: String?
-
-        enum CodingKeys: String, CodingKey {
-            case kernelRelease = "kernel-release", kernelVersion = "kernel-version", machine, id, name
-            case prettyName = "pretty-name", version, versionID = "version-id", variant, variantID = "variant-id"
-        }
     }
 
-    public static func run(_ arguments: NoArguments, context: CommandContext) throws -> Result {
+    public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> Result {
         var result = Result()
         do {
             let kernel = try context.system.kernelIdentity()
@@ -65,5 +60,22 @@ public enum GuestGetOSInfo: GuestCommand {
             }
         }
         return nil
+    }
+}
+
+extension GuestGetOSInfo.Result: JSONEncodable {
+    public func encode(to json: inout JSONWriter) {
+        json.beginObject()
+        json.member("kernel-release", kernelRelease)
+        json.member("kernel-version", kernelVersion)
+        json.member("machine", machine)
+        json.member("id", id)
+        json.member("name", name)
+        json.member("pretty-name", prettyName)
+        json.member("version", version)
+        json.member("version-id", versionID)
+        json.member("variant", variant)
+        json.member("variant-id", variantID)
+        json.endObject()
     }
 }

@@ -6,14 +6,13 @@ import QGAProtocol
 public enum GuestGetUsers: GuestCommand {
     public static let name = "guest-get-users"
 
-    public struct User: Encodable, Equatable {
+    public struct User: Equatable {
         public var user: String
         public var loginTime: Double
         public var domain: String?
-        enum CodingKeys: String, CodingKey { case user, loginTime = "login-time", domain }
     }
 
-    public static func run(_ arguments: NoArguments, context: CommandContext) throws -> [User] {
+    public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> [User] {
         var users: [User] = []
         var index: [String: Int] = [:]
         for record in context.system.userAccountingRecords() where record.type == UserAccountingRecord.userProcess {
@@ -26,5 +25,15 @@ public enum GuestGetUsers: GuestCommand {
             }
         }
         return users
+    }
+}
+
+extension GuestGetUsers.User: JSONEncodable {
+    public func encode(to json: inout JSONWriter) {
+        json.beginObject()
+        json.member("user", user)
+        json.member("login-time", loginTime)
+        json.member("domain", domain)
+        json.endObject()
     }
 }

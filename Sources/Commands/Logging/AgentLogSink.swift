@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import CLinux
+import SystemCalls
 import QGAProtocol
 import Synchronization
 
@@ -212,19 +213,8 @@ private func pad6(_ value: Int) -> String {
 }
 
 private func writeAll(_ fd: Int32, _ line: String) {
-    let bytes = Array(line.utf8)
-    bytes.withUnsafeBytes { buffer in
-        guard let base = buffer.baseAddress else { return }
-        var offset = 0
-        while offset < buffer.count {
-            let n = write(fd, base + offset, buffer.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                return  // nowhere left to report a failing log write
-            }
-            offset += n
-        }
-    }
+    // Nowhere left to report a failing log write.
+    try? FileDescriptor(rawValue: fd).writeAll(Array(line.utf8))
 }
 
 private func isRegularFile(_ fd: Int32) -> Bool {

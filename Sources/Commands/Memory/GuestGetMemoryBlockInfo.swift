@@ -5,11 +5,11 @@ import QGAProtocol
 public enum GuestGetMemoryBlockInfo: GuestCommand {
     public static let name = "guest-get-memory-block-info"
 
-    public struct Result: Encodable {
+    public struct Result {
         public var size: UInt64
     }
 
-    public static func run(_ arguments: NoArguments, context: CommandContext) throws -> Result {
+    public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> Result {
         let root = MemorySysfs.root(context.paths)
         if !context.system.isDirectory(root) {
             _ = try context.system.listDirectory(root)  // throws open("<root>"): <strerror>
@@ -29,5 +29,13 @@ public enum GuestGetMemoryBlockInfo: GuestCommand {
         if digits.hasPrefix("0x") || digits.hasPrefix("0X") { digits = digits.dropFirst(2) }
         guard let value = UInt64(digits, radix: 16), value > 0 else { return nil }
         return value
+    }
+}
+
+extension GuestGetMemoryBlockInfo.Result: JSONEncodable {
+    public func encode(to json: inout JSONWriter) {
+        json.beginObject()
+        json.member("size", size)
+        json.endObject()
     }
 }

@@ -11,7 +11,7 @@ import QGAProtocol
 public enum GuestGetMemoryBlocks: GuestCommand {
     public static let name = "guest-get-memory-blocks"
 
-    public static func run(_ arguments: NoArguments, context: CommandContext) throws -> [GuestMemoryBlock] {
+    public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> [GuestMemoryBlock] {
         let root = MemorySysfs.root(context.paths)
         let entries: [String]
         do {

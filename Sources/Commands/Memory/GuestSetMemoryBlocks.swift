@@ -6,15 +6,17 @@ import QGAProtocol
 public enum GuestSetMemoryBlocks: GuestCommand {
     public static let name = "guest-set-memory-blocks"
 
-    public struct Arguments: Decodable {
+    public struct Arguments {
         public var memoryBlocks: [GuestMemoryBlock]
-
-        enum CodingKeys: String, CodingKey {
-            case memoryBlocks = "mem-blks"
-        }
     }
 
-    public static func run(_ arguments: Arguments, context: CommandContext) throws -> [GuestMemoryBlockResponse] {
+    public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> [GuestMemoryBlockResponse] {
         arguments.memoryBlocks.map { MemorySysfs.set($0, context) }
+    }
+}
+
+extension GuestSetMemoryBlocks.Arguments: JSONObjectDecodable {
+    public init(from object: inout JSONObjectReader) throws(QGAError) {
+        memoryBlocks = try object.required("mem-blks")
     }
 }

@@ -7,7 +7,7 @@ import QGAProtocol
 
 /// One memory block (`GuestMemoryBlock`): returned by `guest-get-memory-blocks`, taken by
 /// `guest-set-memory-blocks` (where `can-offline` is accepted and ignored).
-public struct GuestMemoryBlock: Codable, Sendable, Equatable {
+public struct GuestMemoryBlock: Sendable, Equatable {
     public var physIndex: UInt64
     public var online: Bool
     public var canOffline: Bool?
@@ -17,16 +17,28 @@ public struct GuestMemoryBlock: Codable, Sendable, Equatable {
         self.online = online
         self.canOffline = canOffline
     }
+}
 
-    enum CodingKeys: String, CodingKey {
-        case physIndex = "phys-index"
-        case online
-        case canOffline = "can-offline"
+extension GuestMemoryBlock: JSONObjectDecodable {
+    public init(from object: inout JSONObjectReader) throws(QGAError) {
+        physIndex = try object.required("phys-index")
+        online = try object.required("online")
+        canOffline = try object.optional("can-offline")
+    }
+}
+
+extension GuestMemoryBlock: JSONEncodable {
+    public func encode(to json: inout JSONWriter) {
+        json.beginObject()
+        json.member("phys-index", physIndex)
+        json.member("online", online)
+        json.member("can-offline", canOffline)
+        json.endObject()
     }
 }
 
 /// The outcome for one block of `guest-set-memory-blocks` (`GuestMemoryBlockResponseType`).
-public enum GuestMemoryBlockResponseType: String, Encodable, Sendable {
+public enum GuestMemoryBlockResponseType: String, JSONEncodable, Sendable {
     case success
     case notFound = "not-found"
     case operationNotSupported = "operation-not-supported"
@@ -34,15 +46,19 @@ public enum GuestMemoryBlockResponseType: String, Encodable, Sendable {
 }
 
 /// `GuestMemoryBlockResponse`: the block, the outcome and, on failure, the errno.
-public struct GuestMemoryBlockResponse: Encodable, Sendable, Equatable {
+public struct GuestMemoryBlockResponse: Sendable, Equatable {
     public var physIndex: UInt64
     public var response: GuestMemoryBlockResponseType
     public var errorCode: Int64?
+}
 
-    enum CodingKeys: String, CodingKey {
-        case physIndex = "phys-index"
-        case response
-        case errorCode = "error-code"
+extension GuestMemoryBlockResponse: JSONEncodable {
+    public func encode(to json: inout JSONWriter) {
+        json.beginObject()
+        json.member("phys-index", physIndex)
+        json.member("response", response)
+        json.member("error-code", errorCode)
+        json.endObject()
     }
 }
 

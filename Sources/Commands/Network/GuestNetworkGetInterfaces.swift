@@ -11,25 +11,21 @@ import QGAProtocol
 public enum GuestNetworkGetInterfaces: GuestCommand {
     public static let name = "guest-network-get-interfaces"
 
-    public struct Interface: Encodable, Equatable {
+    public struct Interface: Equatable {
         public var name: String
         public var hardwareAddress: String?
         public var ipAddresses: [IPAddress]?
         public var statistics: Statistics?
-        enum CodingKeys: String, CodingKey {
-            case name, hardwareAddress = "hardware-address", ipAddresses = "ip-addresses", statistics
-        }
     }
 
-    public struct IPAddress: Encodable, Equatable {
+    public struct IPAddress: Equatable {
         public var ipAddress: String
         /// `ipv4` or `ipv6`.
         public var ipAddressType: String
         public var prefix: Int
-        enum CodingKeys: String, CodingKey { case ipAddress = "ip-address", ipAddressType = "ip-address-type", prefix }
     }
 
-    public struct Statistics: Encodable, Equatable {
+    public struct Statistics: Equatable {
         public var rxBytes: UInt64
         public var rxPackets: UInt64
         public var rxErrs: UInt64
@@ -38,13 +34,9 @@ public enum GuestNetworkGetInterfaces: GuestCommand {
         public var txPackets: UInt64
         public var txErrs: UInt64
         public var txDropped: UInt64
-        enum CodingKeys: String, CodingKey {
-            case rxBytes = "rx-bytes", rxPackets = "rx-packets", rxErrs = "rx-errs", rxDropped = "rx-dropped"
-            case txBytes = "tx-bytes", txPackets = "tx-packets", txErrs = "tx-errs", txDropped = "tx-dropped"
-        }
     }
 
-    public static func run(_ arguments: NoArguments, context: CommandContext) throws -> [Interface] {
+    public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> [Interface] {
         let entries = try context.system.interfaceAddresses()
         var interfaces: [Interface] = []
         var index: [String: Int] = [:]
@@ -102,5 +94,41 @@ public enum GuestNetworkGetInterfaces: GuestCommand {
                 txBytes: n[8], txPackets: n[9], txErrs: n[10], txDropped: n[11])
         }
         return result
+    }
+}
+
+extension GuestNetworkGetInterfaces.Interface: JSONEncodable {
+    public func encode(to json: inout JSONWriter) {
+        json.beginObject()
+        json.member("name", name)
+        json.member("hardware-address", hardwareAddress)
+        json.member("ip-addresses", ipAddresses)
+        json.member("statistics", statistics)
+        json.endObject()
+    }
+}
+
+extension GuestNetworkGetInterfaces.IPAddress: JSONEncodable {
+    public func encode(to json: inout JSONWriter) {
+        json.beginObject()
+        json.member("ip-address", ipAddress)
+        json.member("ip-address-type", ipAddressType)
+        json.member("prefix", prefix)
+        json.endObject()
+    }
+}
+
+extension GuestNetworkGetInterfaces.Statistics: JSONEncodable {
+    public func encode(to json: inout JSONWriter) {
+        json.beginObject()
+        json.member("rx-bytes", rxBytes)
+        json.member("rx-packets", rxPackets)
+        json.member("rx-errs", rxErrs)
+        json.member("rx-dropped", rxDropped)
+        json.member("tx-bytes", txBytes)
+        json.member("tx-packets", txPackets)
+        json.member("tx-errs", txErrs)
+        json.member("tx-dropped", txDropped)
+        json.endObject()
     }
 }

@@ -8,12 +8,15 @@ import QGAProtocol
 /// `guest-network-get-route`: the kernel's IPv4 and IPv6 routing tables (qemu-ga 9.1), from
 /// `<procfs>/net/route` and `<procfs>/net/ipv6_route`.
 ///
-/// Numbers are reported as qemu-ga reads them, so an IPv6 metric of `ffffffff` is -1. A
-/// missing `ipv6_route` (IPv6 disabled) is not an error here; upstream answers an error.
+/// Numbers are reported as qemu-ga reads them, so an IPv6 metric of `ffffffff` is -1, and the
+/// IPv6 prefix lengths are decimal strings, as qemu-ga's schema has them. Two differences from
+/// qemu-ga 10.x: IPv6 `flags` with the top bit set (`RTF_LOCAL`, 0x80200001) are that number,
+/// where qemu-ga sign-extends them to 18446744071564165121; and a missing `ipv6_route` (IPv6
+/// disabled) is not an error here.
 public enum GuestNetworkGetRoute: GuestCommand {
     public static let name = "guest-network-get-route"
 
-    public struct Route: Encodable, Equatable {
+    public struct Route: Equatable {
         public var iface: String
         public var destination: String
         public var metric: Int32
@@ -25,14 +28,15 @@ public enum GuestNetworkGetRoute: GuestCommand {
         public var use: Int32?
         public var window: Int32?
         public var mtu: Int32?
-        public var desprefixlen: Int32?
+        /// A string in qemu-ga's schema (`"64"`), as are `srcprefixlen`.
+        public var desprefixlen: String?
         public var source: String?
-        public var srcprefixlen: Int32?
+        public var srcprefixlen: String?
         public var nexthop: String?
         public var version: Int
     }
 
-    public static func run(_ arguments: NoArguments, context: CommandContext) throws -> [Route] {
+    public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> [Route] {
         var routes: [Route] = []
         let ipv4 = context.paths.proc("net/route")
         do {
@@ -84,7 +88,7 @@ public enum GuestNetworkGetRoute: GuestCommand {
                 Route(
                     iface: ProcText.text(fields[9]), destination: destination, metric: metric,
                     flags: UInt64(UInt32(bitPattern: flags)), refcnt: refcnt, use: use,
-                    desprefixlen: destinationPrefix, source: source, srcprefixlen: sourcePrefix, nexthop: nextHop,
+                    desprefixlen: String(destinationPrefix), source: source, srcprefixlen: String(sourcePrefix), nexthop: nextHop,
                     version: 6))
         }
         return routes
@@ -113,5 +117,28 @@ public enum GuestNetworkGetRoute: GuestCommand {
     static func hex32(_ field: ProcText.Field) -> Int32? {
         guard let value = ProcText.number(field, radix: 16), value <= UInt64(UInt32.max) else { return nil }
         return Int32(bitPattern: UInt32(value))
+    }
+}
+
+extension GuestNetworkGetRoute.Route: JSONEncodable {
+    public func encode(to json: inout JSONWriter) {
+        json.beginObject()
+        json.member("iface", iface)
+        json.member("destination", destination)
+        json.member("metric", metric)
+        json.member("gateway", gateway)
+        json.member("mask", mask)
+        json.member("irtt", irtt)
+        json.member("flags", flags)
+        json.member("refcnt", refcnt)
+        json.member("use", use)
+        json.member("window", window)
+        json.member("mtu", mtu)
+        json.member("desprefixlen", desprefixlen)
+        json.member("source", source)
+        json.member("srcprefixlen", srcprefixlen)
+        json.member("nexthop", nexthop)
+        json.member("version", version)
+        json.endObject()
     }
 }

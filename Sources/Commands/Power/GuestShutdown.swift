@@ -20,13 +20,13 @@ public enum GuestShutdown: GuestCommand {
     /// not wedge the agent.
     static let timeout: Double = 60
 
-    public struct Arguments: Decodable {
+    public struct Arguments {
         /// `powerdown` (the default), `halt` or `reboot`; a plain string in qemu-ga's schema,
         /// so a bad value gets the command's own error, not a parameter error.
         public var mode: String?
     }
 
-    public static func run(_ arguments: Arguments, context: CommandContext) throws -> EmptyResult {
+    public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> EmptyResult {
         // Before the mode is checked, and "(null)" when absent: qemu-ga's slog prints its NULL so.
         context.logger.audit("guest-shutdown called, mode: \(arguments.mode ?? "(null)")")
         let invocation = try invocation(mode: arguments.mode, system: context.system)
@@ -52,5 +52,11 @@ public enum GuestShutdown: GuestCommand {
         }
         return ProcessInvocation(
             "/sbin/shutdown", ["-h", flag, "+0", "hypervisor initiated shutdown"], timeout: timeout)
+    }
+}
+
+extension GuestShutdown.Arguments: JSONObjectDecodable {
+    public init(from object: inout JSONObjectReader) throws(QGAError) {
+        mode = try object.optional("mode")
     }
 }

@@ -8,7 +8,7 @@ public enum GuestSuspendDisk: GuestCommand {
     public static let name = "guest-suspend-disk"
     public static let successResponse = false
 
-    public static func run(_ arguments: NoArguments, context: CommandContext) throws -> EmptyResult {
+    public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> EmptyResult {
         try GuestSuspend.suspend(.disk, context: context)
         return EmptyResult()
     }

@@ -8,7 +8,7 @@ public enum GuestSuspendHybrid: GuestCommand {
     public static let name = "guest-suspend-hybrid"
     public static let successResponse = false
 
-    public static func run(_ arguments: NoArguments, context: CommandContext) throws -> EmptyResult {
+    public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> EmptyResult {
         try GuestSuspend.suspend(.hybrid, context: context)
         return EmptyResult()
     }

@@ -8,7 +8,7 @@ public enum GuestSuspendRam: GuestCommand {
     public static let name = "guest-suspend-ram"
     public static let successResponse = false
 
-    public static func run(_ arguments: NoArguments, context: CommandContext) throws -> EmptyResult {
+    public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> EmptyResult {
         try GuestSuspend.suspend(.ram, context: context)
         return EmptyResult()
     }

@@ -80,11 +80,11 @@ enum GuestSuspend {
 
         if systemdSupports(mode, context) {
             supported = true
-            do { return try runHelper("systemctl", [mode.systemctlVerb], context) } catch { lastFailure = error }
+            do { return try runSuspendHelper("systemctl", [mode.systemctlVerb], context) } catch { lastFailure = error }
         }
         if pmUtilsSupports(mode, context) {
             supported = true
-            do { return try runHelper(mode.pmUtilsProgram, [], context) } catch { lastFailure = error }
+            do { return try runSuspendHelper(mode.pmUtilsProgram, [], context) } catch { lastFailure = error }
         }
         if let word = mode.sysfsState, sysfsSupports(word, context) {
             supported = true
@@ -127,7 +127,9 @@ enum GuestSuspend {
     }
 
     /// Runs a suspending helper; failures carry qemu-ga's text and the helper's own output.
-    static func runHelper(_ program: String, _ arguments: [String], _ context: CommandContext) throws(QGAError) {
+    /// qemu-ga words these apart from its other helpers (``GuestSystem/runHelper(_:toDo:)``):
+    /// `the helper program '...'` instead of `child process has failed to ...`.
+    static func runSuspendHelper(_ program: String, _ arguments: [String], _ context: CommandContext) throws(QGAError) {
         let invocation = ProcessInvocation(program, arguments, timeout: suspendTimeout)
         let outcome = context.system.run(invocation)
         let name = invocation.description

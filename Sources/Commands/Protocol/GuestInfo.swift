@@ -5,33 +5,42 @@ import QGAProtocol
 public enum GuestInfo: GuestCommand {
     public static let name = "guest-info"
 
-    public struct Result: Encodable {
+    public struct Result {
         public var version: String
         public var supportedCommands: [CommandInfo]
-
-        enum CodingKeys: String, CodingKey {
-            case version
-            case supportedCommands = "supported_commands"
-        }
     }
 
-    public struct CommandInfo: Encodable {
+    public struct CommandInfo {
         public var name: String
         public var enabled: Bool
         public var successResponse: Bool
-
-        enum CodingKeys: String, CodingKey {
-            case name, enabled
-            case successResponse = "success-response"
-        }
     }
 
-    public static func run(_ arguments: NoArguments, context: CommandContext) throws -> Result {
+    public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> Result {
         let registry = context.registry
         return Result(
             version: context.version,
             supportedCommands: registry.entries.map {
                 CommandInfo(name: $0.name, enabled: registry.isEnabled($0.name), successResponse: $0.successResponse)
             })
+    }
+}
+
+extension GuestInfo.Result: JSONEncodable {
+    public func encode(to json: inout JSONWriter) {
+        json.beginObject()
+        json.member("version", version)
+        json.member("supported_commands", supportedCommands)
+        json.endObject()
+    }
+}
+
+extension GuestInfo.CommandInfo: JSONEncodable {
+    public func encode(to json: inout JSONWriter) {
+        json.beginObject()
+        json.member("name", name)
+        json.member("enabled", enabled)
+        json.member("success-response", successResponse)
+        json.endObject()
     }
 }

@@ -4,11 +4,17 @@ import QGAProtocol
 public enum GuestSync: GuestCommand {
     public static let name = "guest-sync"
 
-    public struct Arguments: Decodable {
+    public struct Arguments {
         public var id: Int64
     }
 
-    public static func run(_ arguments: Arguments, context: CommandContext) throws -> Int64 {
+    public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> Int64 {
         arguments.id
+    }
+}
+
+extension GuestSync.Arguments: JSONObjectDecodable {
+    public init(from object: inout JSONObjectReader) throws(QGAError) {
+        id = try object.required("id")
     }
 }

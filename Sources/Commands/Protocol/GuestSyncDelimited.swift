@@ -8,7 +8,7 @@ public enum GuestSyncDelimited: GuestCommand {
 
     public typealias Arguments = GuestSync.Arguments
 
-    public static func run(_ arguments: Arguments, context: CommandContext) throws -> Int64 {
+    public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> Int64 {
         arguments.id
     }
 }

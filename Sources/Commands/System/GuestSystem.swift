@@ -56,6 +56,9 @@ public protocol GuestSystem: AnyObject {
     func hostName() throws(QGAError) -> String
     /// Nanoseconds since the epoch. The corresponding C function is `clock_gettime(CLOCK_REALTIME)`.
     func realTime() -> Int64
+    /// The 1, 5 and 15 minute load averages. The corresponding C function is `getloadavg(3)`
+    /// (the kernel's fixed-point values from `sysinfo(2)`, not `/proc/loadavg`'s two decimals).
+    func loadAverages() throws(QGAError) -> (Double, Double, Double)
     /// Sets the system clock. The corresponding C function is `clock_settime(CLOCK_REALTIME)`.
     /// Never called by tests except on a fake.
     func setSystemTime(nanoseconds: Int64) throws(QGAError)
@@ -78,6 +81,10 @@ public protocol GuestSystem: AnyObject {
     /// Size and free space of the filesystem holding `path`. The corresponding C function
     /// is `statvfs(3)`.
     func filesystemUsage(_ path: String) throws(QGAError) -> FilesystemUsage
+    /// The SMART / Health Information log page (NVMe log id 2, 512 bytes, little endian) of
+    /// the controller behind the NVMe block device node `device`. The corresponding C call is
+    /// `ioctl(NVME_IOCTL_ADMIN_CMD)` with Get Log Page on a descriptor opened read-only.
+    func nvmeHealthLog(_ device: String) throws(QGAError) -> [UInt8]
     /// The canonical absolute path, symlinks resolved. The corresponding C function is
     /// `realpath(3)`.
     func resolvePath(_ path: String) throws(QGAError) -> String

@@ -3,55 +3,63 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import CLinux
 import ProcessRunner
 import QGAProtocol
+import SystemCalls
 
 /// The real ``GuestSystem``: thin, EINTR-safe wrappers over the C library.
 public final class LinuxSystem: GuestSystem {
     public init() {}
 
     public func readFile(_ path: String) throws(QGAError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw QGAError.system("open(\"\(path)\")", errno: errno) }
-        defer { close(fd) }
-        var result: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw QGAError.system("read(\"\(path)\")", errno: errno)
-            }
-            if n == 0 { return result }
-            result.append(contentsOf: chunk[0..<n])
+        let fd = try open(path, O_RDONLY)
+        defer { try? fd.close() }
+        do {
+            return try fd.readToEnd()
+        } catch {
+            throw QGAError.system("read(\"\(path)\")", errno: error.rawValue)
         }
     }
 
     public func readFile(_ path: String, maxBytes: Int) throws(QGAError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw QGAError.system("open(\"\(path)\")", errno: errno) }
-        defer { close(fd) }
+        let fd = try open(path, O_RDONLY)
+        defer { try? fd.close() }
         var buffer = [UInt8](repeating: 0, count: max(0, maxBytes))
-        while true {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n >= 0 { return Array(buffer[0..<n]) }
-            if errno != EINTR { throw QGAError.system("read(\"\(path)\")", errno: errno) }
+        do {
+            let n = try buffer.withUnsafeMutableBytes { raw in
+                Result { () throws(Errno) -> Int in try fd.read(into: raw) }
+            }.get()
+            return Array(buffer[0..<n])
+        } catch {
+            throw QGAError.system("read(\"\(path)\")", errno: error.rawValue)
         }
     }
 
     public func writeFile(_ path: String, _ bytes: [UInt8], create: Bool) throws(QGAError) {
-        let fd = create ? createNew(path) : open(path, O_WRONLY | O_CLOEXEC | O_TRUNC)
-        guard fd >= 0 else { throw QGAError.system("open(\"\(path)\")", errno: errno) }
-        defer { close(fd) }
-        var offset = 0
-        repeat {
-            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw QGAError.system("write(\"\(path)\")", errno: errno)
-            }
-            offset += n
-        } while offset < bytes.count
+        let fd: FileDescriptor
+        if create {
+            let raw = createNew(path)
+            guard raw >= 0 else { throw QGAError.system("open(\"\(path)\")", errno: errno) }
+            fd = FileDescriptor(rawValue: raw)
+        } else {
+            fd = try open(path, O_WRONLY | O_TRUNC)
+        }
+        defer { try? fd.close() }
+        do {
+            try fd.writeAll(bytes)
+        } catch {
+            throw QGAError.system("write(\"\(path)\")", errno: error.rawValue)
+        }
+    }
+
+    /// `open(2)` (close-on-exec), its error worded as qemu-ga's `open("PATH"): TEXT`.
+    private func open(_ path: String, _ flags: Int32, permissions: UInt32 = 0o666) throws(QGAError) -> FileDescriptor {
+        do {
+            return try FileDescriptor.open(path, flags, permissions: permissions)
+        } catch {
+            throw QGAError.system("open(\"\(path)\")", errno: error.rawValue)
+        }
     }
 
     /// A new, empty file at `path` itself, or -1 with errno. Whatever was there (a stale file, a
@@ -59,23 +67,18 @@ public final class LinuxSystem: GuestSystem {
     /// ever written through a symlink, even one planted in between.
     private func createNew(_ path: String) -> Int32 {
         let flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC
-        let fd = open(path, flags, 0o600)
+        let fd = Glibc.open(path, flags, 0o600)
         if fd >= 0 || errno != EEXIST { return fd }
         if unlink(path) != 0 { return -1 }
-        return open(path, flags, 0o600)
+        return Glibc.open(path, flags, 0o600)
     }
 
     public func listDirectory(_ path: String) throws(QGAError) -> [String] {
-        guard let dir = opendir(path) else { throw QGAError.system("open(\"\(path)\")", errno: errno) }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) {
-                $0.withMemoryRebound(to: CChar.self, capacity: 256) { String(cString: $0) }
-            }
-            if name != "." && name != ".." { names.append(name) }
+        do {
+            return try Directory.names(path)
+        } catch {
+            throw QGAError.system("open(\"\(path)\")", errno: error.rawValue)
         }
-        return names
     }
 
     public func fileExists(_ path: String) -> Bool {
@@ -116,12 +119,7 @@ public final class LinuxSystem: GuestSystem {
     }
 
     public func openDirectory(_ path: String) throws(QGAError) -> Int32 {
-        while true {
-            let fd = open(path, O_RDONLY | O_CLOEXEC)
-            if fd >= 0 { return fd }
-            if errno == EINTR { continue }
-            throw QGAError.system("open(\"\(path)\")", errno: errno)
-        }
+        try open(path, O_RDONLY).rawValue
     }
 
     public func closeDescriptor(_ fd: Int32) { close(fd) }
@@ -137,12 +135,14 @@ public final class LinuxSystem: GuestSystem {
     public func trimFilesystem(_ fd: Int32, minimum: UInt64) throws(QGAError) -> TrimmedRange {
         // struct fstrim_range { __u64 start, len, minlen; }: the kernel writes back len and minlen.
         var range: (start: UInt64, length: UInt64, minimum: UInt64) = (0, UInt64.max, minimum)
-        while true {
-            let result = withUnsafeMutablePointer(to: &range) { ioctl(fd, fiTrim, UnsafeMutableRawPointer($0)) }
-            if result == 0 { return TrimmedRange(trimmed: range.length, minimum: range.minimum) }
-            if errno == EINTR { continue }
-            throw QGAError.system("ioctl(FITRIM)", errno: errno)
+        do {
+            _ = try retryingInterrupts {
+                withUnsafeMutablePointer(to: &range) { ioctl(fd, fiTrim, UnsafeMutableRawPointer($0)) }
+            }
+        } catch {
+            throw QGAError.system("ioctl(FITRIM)", errno: error.rawValue)
         }
+        return TrimmedRange(trimmed: range.length, minimum: range.minimum)
     }
 
     public func kernelIdentity() throws(QGAError) -> KernelIdentity {
@@ -165,6 +165,12 @@ public final class LinuxSystem: GuestSystem {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+    }
+
+    public func loadAverages() throws(QGAError) -> (Double, Double, Double) {
+        var loads: [Double] = [0, 0, 0]
+        guard getloadavg(&loads, 3) == 3 else { throw QGAError.system("cannot query load average", errno: errno) }
+        return (loads[0], loads[1], loads[2])
     }
 
     public func setSystemTime(nanoseconds: Int64) throws(QGAError) {
@@ -257,6 +263,25 @@ public final class LinuxSystem: GuestSystem {
             availableBlocks: UInt64(info.f_bavail))
     }
 
+    public func nvmeHealthLog(_ device: String) throws(QGAError) -> [UInt8] {
+        let fd = try open(device, O_RDONLY)
+        defer { try? fd.close() }
+        var page = [UInt8](repeating: 0, count: NVMeSmart.healthLogSize)
+        let result: Int32
+        do {
+            result = try retryingInterrupts {
+                page.withUnsafeMutableBytes {
+                    clinux_nvme_get_log_page(fd.rawValue, NVMeSmart.healthLogID, $0.baseAddress, UInt32($0.count))
+                }
+            }
+        } catch {
+            throw QGAError.system("ioctl(NVME_IOCTL_ADMIN_CMD)", errno: error.rawValue)
+        }
+        // A positive result is the controller's NVMe status: the command reached it and failed.
+        if result > 0 { throw QGAError("ioctl(NVME_IOCTL_ADMIN_CMD): NVMe status \(result)") }
+        return page
+    }
+
     public func resolvePath(_ path: String) throws(QGAError) -> String {
         guard let resolved = realpath(path, nil) else { throw QGAError.system("realpath(\"\(path)\")", errno: errno) }
         defer { free(resolved) }
@@ -271,12 +296,7 @@ public final class LinuxSystem: GuestSystem {
     }
 
     public func openFile(_ path: String, flags: Int32, permissions: UInt32) throws(QGAError) -> Int32 {
-        while true {
-            let fd = open(path, flags | O_CLOEXEC, mode_t(permissions))
-            if fd >= 0 { return fd }
-            if errno == EINTR { continue }
-            throw QGAError.system("open(\"\(path)\")", errno: errno)
-        }
+        try open(path, flags, permissions: permissions).rawValue
     }
 
     public func setPermissions(_ fd: Int32, _ permissions: UInt32) throws(QGAError) {
@@ -284,20 +304,18 @@ public final class LinuxSystem: GuestSystem {
     }
 
     public func readDescriptor(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(QGAError) -> Int {
-        while true {
-            let n = read(fd, buffer.baseAddress, buffer.count)
-            if n >= 0 { return n }
-            if errno == EINTR { continue }
-            throw QGAError.system("read", errno: errno)
+        do {
+            return try FileDescriptor(rawValue: fd).read(into: buffer)
+        } catch {
+            throw QGAError.system("read", errno: error.rawValue)
         }
     }
 
     public func writeDescriptor(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws(QGAError) -> Int {
-        while true {
-            let n = write(fd, bytes.baseAddress, bytes.count)
-            if n >= 0 { return n }
-            if errno == EINTR { continue }
-            throw QGAError.system("write", errno: errno)
+        do {
+            return try FileDescriptor(rawValue: fd).write(bytes)
+        } catch {
+            throw QGAError.system("write", errno: error.rawValue)
         }
     }
 
@@ -308,8 +326,11 @@ public final class LinuxSystem: GuestSystem {
     }
 
     public func closeFile(_ fd: Int32) throws(QGAError) {
-        // Linux releases the descriptor even when close reports an error: never retry.
-        if close(fd) != 0 && errno != EINTR { throw QGAError.system("close", errno: errno) }
+        do {
+            try FileDescriptor(rawValue: fd).close()
+        } catch {
+            throw QGAError.system("close", errno: error.rawValue)
+        }
     }
 
     public func replaceFile(_ path: String, with bytes: [UInt8], permissions: UInt32) throws(QGAError) {
@@ -327,17 +348,13 @@ public final class LinuxSystem: GuestSystem {
             failure = QGAError(
                 "Failed to set permissions of file “\(temporary)”: \(QGAError.errorText(errno))", errno: errno)
         }
-        var offset = 0
-        while failure == nil && offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 {
-                let code = n < 0 ? errno : EIO
+        if failure == nil {
+            do {
+                try FileDescriptor(rawValue: fd).writeAll(bytes)
+            } catch {
                 failure = QGAError(
-                    "Failed to write file “\(temporary)”: write() failed: \(QGAError.errorText(code))", errno: code)
-                break
+                    "Failed to write file “\(temporary)”: write() failed: \(error)", errno: error.rawValue)
             }
-            offset += n
         }
         // The rename must never expose a file whose data is not on disk yet.
         if failure == nil && fsync(fd) != 0 {
@@ -408,10 +425,10 @@ public final class LinuxSystem: GuestSystem {
     }
 
     private func filesystemIoctl(_ fd: Int32, _ request: UInt, _ name: String) throws(QGAError) {
-        while true {
-            if ioctl(fd, request, CInt(0)) == 0 { return }
-            if errno == EINTR { continue }
-            throw QGAError.system("ioctl(\(name))", errno: errno)
+        do {
+            _ = try retryingInterrupts { ioctl(fd, request, CInt(0)) }
+        } catch {
+            throw QGAError.system("ioctl(\(name))", errno: error.rawValue)
         }
     }
 }

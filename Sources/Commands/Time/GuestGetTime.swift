@@ -7,7 +7,7 @@ import QGAProtocol
 public enum GuestGetTime: GuestCommand {
     public static let name = "guest-get-time"
 
-    public static func run(_ arguments: NoArguments, context: CommandContext) throws -> Int64 {
+    public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> Int64 {
         context.system.realTime()
     }
 }

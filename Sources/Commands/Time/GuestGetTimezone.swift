@@ -7,14 +7,23 @@ import QGAProtocol
 public enum GuestGetTimezone: GuestCommand {
     public static let name = "guest-get-timezone"
 
-    public struct Result: Encodable, Equatable {
+    public struct Result: Equatable {
         public var zone: String?
         public var offset: Int
     }
 
-    public static func run(_ arguments: NoArguments, context: CommandContext) throws -> Result {
+    public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> Result {
         let now = context.system.realTime() / 1_000_000_000
         let zone = context.system.localTimeZone(at: now)
         return Result(zone: zone.abbreviation.isEmpty ? nil : zone.abbreviation, offset: zone.offset)
+    }
+}
+
+extension GuestGetTimezone.Result: JSONEncodable {
+    public func encode(to json: inout JSONWriter) {
+        json.beginObject()
+        json.member("zone", zone)
+        json.member("offset", offset)
+        json.endObject()
     }
 }

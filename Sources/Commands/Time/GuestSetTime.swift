@@ -10,7 +10,7 @@ import QGAProtocol
 public enum GuestSetTime: GuestCommand {
     public static let name = "guest-set-time"
 
-    public struct Arguments: Decodable {
+    public struct Arguments {
         public var time: Int64?
     }
 
@@ -20,7 +20,7 @@ public enum GuestSetTime: GuestCommand {
     /// 2070-01-01T00:00:00Z: qemu-ga accepts years 1970 to 2069.
     static let endOfRange: Int64 = 3_155_760_000
 
-    public static func run(_ arguments: Arguments, context: CommandContext) throws -> EmptyResult {
+    public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> EmptyResult {
         if let time = arguments.time {
             // Whole seconds as qemu-ga computes them (truncated toward zero).
             let seconds = time / 1_000_000_000
@@ -33,5 +33,11 @@ public enum GuestSetTime: GuestCommand {
         let invocation = ProcessInvocation(hwclock, [arguments.time == nil ? "-s" : "-w"], timeout: timeout)
         try context.system.runHelper(invocation, toDo: "set hardware clock to system time")
         return EmptyResult()
+    }
+}
+
+extension GuestSetTime.Arguments: JSONObjectDecodable {
+    public init(from object: inout JSONObjectReader) throws(QGAError) {
+        time = try object.optional("time")
     }
 }

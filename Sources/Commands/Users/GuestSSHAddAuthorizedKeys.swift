@@ -9,13 +9,13 @@ import QGAProtocol
 public enum GuestSSHAddAuthorizedKeys: GuestCommand {
     public static let name = "guest-ssh-add-authorized-keys"
 
-    public struct Arguments: Decodable {
+    public struct Arguments {
         public var username: String
         public var keys: [String]
         public var reset: Bool?
     }
 
-    public static func run(_ arguments: Arguments, context: CommandContext) throws -> EmptyResult {
+    public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> EmptyResult {
         let system = context.system
         try AuthorizedKeys.check(arguments.keys)
         let account = try AuthorizedKeys.account(arguments.username, system: system)
@@ -27,5 +27,13 @@ public enum GuestSSHAddAuthorizedKeys: GuestCommand {
         for key in arguments.keys where !lines.contains(key) { lines.append(key) }
         try AuthorizedKeys.write(lines, to: path, account: account, system: system)
         return EmptyResult()
+    }
+}
+
+extension GuestSSHAddAuthorizedKeys.Arguments: JSONObjectDecodable {
+    public init(from object: inout JSONObjectReader) throws(QGAError) {
+        username = try object.required("username")
+        keys = try object.required("keys")
+        reset = try object.optional("reset")
     }
 }

@@ -8,15 +8,15 @@ import QGAProtocol
 public enum GuestSSHGetAuthorizedKeys: GuestCommand {
     public static let name = "guest-ssh-get-authorized-keys"
 
-    public struct Arguments: Decodable {
+    public struct Arguments {
         public var username: String
     }
 
-    public struct Result: Encodable {
+    public struct Result {
         public var keys: [String]
     }
 
-    public static func run(_ arguments: Arguments, context: CommandContext) throws -> Result {
+    public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> Result {
         let account = try AuthorizedKeys.account(arguments.username, system: context.system)
         let lines = try AuthorizedKeys.read(AuthorizedKeys.keysFile(account), system: context.system)
         let keys = lines.map(stripped).filter { !$0.isEmpty && !$0.hasPrefix("#") }
@@ -30,5 +30,19 @@ public enum GuestSSHGetAuthorizedKeys: GuestCommand {
         guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) })
         else { return "" }
         return String(decoding: bytes[first...last], as: UTF8.self)
+    }
+}
+
+extension GuestSSHGetAuthorizedKeys.Arguments: JSONObjectDecodable {
+    public init(from object: inout JSONObjectReader) throws(QGAError) {
+        username = try object.required("username")
+    }
+}
+
+extension GuestSSHGetAuthorizedKeys.Result: JSONEncodable {
+    public func encode(to json: inout JSONWriter) {
+        json.beginObject()
+        json.member("keys", keys)
+        json.endObject()
     }
 }

@@ -6,12 +6,12 @@ import QGAProtocol
 public enum GuestSSHRemoveAuthorizedKeys: GuestCommand {
     public static let name = "guest-ssh-remove-authorized-keys"
 
-    public struct Arguments: Decodable {
+    public struct Arguments {
         public var username: String
         public var keys: [String]
     }
 
-    public static func run(_ arguments: Arguments, context: CommandContext) throws -> EmptyResult {
+    public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> EmptyResult {
         let system = context.system
         try AuthorizedKeys.check(arguments.keys)
         let account = try AuthorizedKeys.account(arguments.username, system: system)
@@ -21,5 +21,12 @@ public enum GuestSSHRemoveAuthorizedKeys: GuestCommand {
         let kept = try AuthorizedKeys.read(path, system: system).filter { !remove.contains($0) }
         try AuthorizedKeys.write(kept, to: path, account: account, system: system)
         return EmptyResult()
+    }
+}
+
+extension GuestSSHRemoveAuthorizedKeys.Arguments: JSONObjectDecodable {
+    public init(from object: inout JSONObjectReader) throws(QGAError) {
+        username = try object.required("username")
+        keys = try object.required("keys")
     }
 }

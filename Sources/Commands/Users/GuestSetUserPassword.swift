@@ -10,7 +10,7 @@ import QGAProtocol
 public enum GuestSetUserPassword: GuestCommand {
     public static let name = "guest-set-user-password"
 
-    public struct Arguments: Decodable {
+    public struct Arguments {
         public var username: String
         public var password: String
         public var crypted: Bool
@@ -19,7 +19,7 @@ public enum GuestSetUserPassword: GuestCommand {
     /// `chpasswd` returns at once; one stuck on a PAM module must not wedge the agent.
     static let timeout: Double = 60
 
-    public static func run(_ arguments: Arguments, context: CommandContext) throws -> EmptyResult {
+    public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> EmptyResult {
         let invocation = try invocation(arguments)
         try context.system.runHelper(invocation, toDo: "set user password")
         return EmptyResult()
@@ -37,5 +37,13 @@ public enum GuestSetUserPassword: GuestCommand {
         }
         let line = user + [UInt8(ascii: ":")] + password + [UInt8(ascii: "\n")]
         return ProcessInvocation("chpasswd", arguments.crypted ? ["-e"] : [], input: .bytes(line), timeout: timeout)
+    }
+}
+
+extension GuestSetUserPassword.Arguments: JSONObjectDecodable {
+    public init(from object: inout JSONObjectReader) throws(QGAError) {
+        username = try object.required("username")
+        password = try object.required("password")
+        crypted = try object.required("crypted")
     }
 }

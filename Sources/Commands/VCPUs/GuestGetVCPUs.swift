@@ -5,7 +5,7 @@ import QGAProtocol
 public enum GuestGetVCPUs: GuestCommand {
     public static let name = "guest-get-vcpus"
 
-    public static func run(_ arguments: NoArguments, context: CommandContext) throws -> [GuestLogicalProcessor] {
+    public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> [GuestLogicalProcessor] {
         let root = CPUSysfs.root(context.paths)
         let entries: [String]
         do {

@@ -7,11 +7,11 @@ import QGAProtocol
 public enum GuestSetVCPUs: GuestCommand {
     public static let name = "guest-set-vcpus"
 
-    public struct Arguments: Decodable {
+    public struct Arguments {
         public var vcpus: [GuestLogicalProcessor]
     }
 
-    public static func run(_ arguments: Arguments, context: CommandContext) throws -> Int64 {
+    public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> Int64 {
         var processed: Int64 = 0
         for vcpu in arguments.vcpus {
             do {
@@ -24,5 +24,11 @@ public enum GuestSetVCPUs: GuestCommand {
             processed += 1
         }
         return processed
+    }
+}
+
+extension GuestSetVCPUs.Arguments: JSONObjectDecodable {
+    public init(from object: inout JSONObjectReader) throws(QGAError) {
+        vcpus = try object.required("vcpus")
     }
 }

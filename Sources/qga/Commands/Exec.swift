@@ -49,8 +49,8 @@ struct Exec: ParsableCommand {
                 printJSON(status)
             } else {
                 fflush(nil)  // what print() buffered goes first
-                if let out = status["out-data"]?.stringValue.flatMap(Base64.decode) { writeAll(1, out) }
-                if let err = status["err-data"]?.stringValue.flatMap(Base64.decode) { writeAll(2, err) }
+                if let out = status["out-data"]?.stringValue.flatMap({ try? Base64.decode($0) }) { writeAll(1, out) }
+                if let err = status["err-data"]?.stringValue.flatMap({ try? Base64.decode($0) }) { writeAll(2, err) }
                 if status["out-truncated"]?.boolValue == true { printError("stdout was truncated by the agent") }
                 if status["err-truncated"]?.boolValue == true { printError("stderr was truncated by the agent") }
             }

@@ -244,6 +244,56 @@ import Testing
                 + "\n")
     }
 
+    /// A health log page with a distinct value in every field upstream reads (and in both
+    /// halves of each 128-bit counter), so a field read from the wrong offset shows.
+    static var healthLog: [UInt8] {
+        var page = [UInt8](repeating: 0, count: NVMeSmart.healthLogSize)
+        page[0] = 0x04  // critical warning: reliability degraded
+        page[1] = 0x43  // 0x0143 = 323 K
+        page[2] = 0x01
+        page[3] = 95
+        page[4] = 10
+        page[5] = 7
+        page[6] = 0xEE  // endurance group summary: not reported by qemu-ga
+        for counter in 0..<10 {
+            for (half, value) in [(0, UInt64(1000 + counter)), (1, UInt64(counter))] {
+                for byte in 0..<8 { page[32 + 16 * counter + 8 * half + byte] = UInt8(truncatingIfNeeded: value >> (8 * UInt64(byte))) }
+            }
+        }
+        page[200] = 0xFF  // past the last counter
+        return page
+    }
+
+    @Test func nvmeSmartFromTheHealthLog() throws {
+        for name in try FileManager.default.contentsOfDirectory(atPath: harness.sysfs + "/block") where name != "nvme0n1" {
+            try FileManager.default.removeItem(atPath: harness.sysfs + "/block/" + name)
+        }
+        harness.system.nvmeHealthLogs["/dev/nvme0n1"] = Self.healthLog
+        let counters = ["data-units-read", "data-units-written", "host-read-commands", "host-write-commands",
+            "controller-busy-time", "power-cycles", "power-on-hours", "unsafe-shutdowns", "media-errors",
+            "number-of-error-log-entries"].enumerated().map { #""\#($1)-lo": \#(1000 + $0), "\#($1)-hi": \#($0)"# }
+        #expect(
+            harness.execute("guest-get-disks")
+                == #"{"return": [{"name": "/dev/nvme0n1", "partition": false, "address": {"pci-controller": "#
+                + #"{"domain": 0, "bus": 0, "slot": 4, "function": 0}, "bus-type": "nvme", "bus": 0, "target": 0, "#
+                + #""unit": 0, "dev": "/dev/nvme0n1"}, "smart": {"type": "nvme", "critical-warning": 4, "temperature": 323, "#
+                + #""available-spare": 95, "available-spare-threshold": 10, "percentage-used": 7, "#
+                + counters.joined(separator: ", ") + #"}}, {"name": "/dev/nvme0n1p1", "partition": true, "#
+                + #""dependencies": ["/dev/nvme0n1"]}]}"# + "\n")
+        #expect(harness.system.nvmeHealthLogRequests == ["/dev/nvme0n1"])
+    }
+
+    @Test func smartOnlyForNVMeAndLeftOutWhenTheLogCannotBeRead() throws {
+        // No page for /dev/nvme0n1: the fake answers ENOTTY, as a kernel without the driver would.
+        let list = harness.result("guest-get-disks") as? [[String: Any]] ?? []
+        #expect(list.count == 13)
+        #expect(list.allSatisfy { $0["smart"] == nil })
+        #expect(harness.system.nvmeHealthLogRequests == ["/dev/nvme0n1"])
+        // A short page is no page.
+        harness.system.nvmeHealthLogs["/dev/nvme0n1"] = Array(Self.healthLog.prefix(256))
+        #expect((harness.result("guest-get-disks") as? [[String: Any]] ?? []).allSatisfy { $0["smart"] == nil })
+    }
+
     @Test func noSysBlock() throws {
         try FileManager.default.removeItem(atPath: harness.sysfs + "/block")
         #expect(

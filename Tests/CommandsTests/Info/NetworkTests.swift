@@ -123,11 +123,11 @@ import Testing
                 + #"{"iface": "eth0", "destination": "192.0.2.0", "metric": 0, "gateway": "0.0.0.0", "mask": "255.255.255.0", "#
                 + #""irtt": 0, "flags": 1, "refcnt": 0, "use": 0, "window": 0, "mtu": 1500, "version": 4}, "#
                 + #"{"iface": "eth0", "destination": "fd00::", "metric": 256, "flags": 1, "refcnt": 1, "use": 0, "#
-                + #""desprefixlen": 64, "source": "::", "srcprefixlen": 0, "nexthop": "::", "version": 6}, "#
+                + #""desprefixlen": "64", "source": "::", "srcprefixlen": "0", "nexthop": "::", "version": 6}, "#
                 + #"{"iface": "eth0", "destination": "::", "metric": 1024, "flags": 3, "refcnt": 2, "use": 0, "#
-                + #""desprefixlen": 0, "source": "::", "srcprefixlen": 0, "nexthop": "fd00::1", "version": 6}, "#
+                + #""desprefixlen": "0", "source": "::", "srcprefixlen": "0", "nexthop": "fd00::1", "version": 6}, "#
                 + #"{"iface": "lo", "destination": "::1", "metric": -1, "flags": 2149580801, "refcnt": 2, "use": 26, "#
-                + #""desprefixlen": 128, "source": "::", "srcprefixlen": 0, "nexthop": "::", "version": 6}]}"# + "\n")
+                + #""desprefixlen": "128", "source": "::", "srcprefixlen": "0", "nexthop": "::", "version": 6}]}"# + "\n")
     }
 
     @Test func withoutIPv6OnlyIPv4Routes() throws {

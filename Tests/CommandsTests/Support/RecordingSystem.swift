@@ -77,6 +77,13 @@ final class RecordingSystem: GuestSystem {
     var clock: Int64 = 1_700_000_000_123_456_789
     func realTime() -> Int64 { clock }
 
+    /// What getloadavg answers; nil fails as getloadavg can (ENOSYS).
+    var loads: (Double, Double, Double)? = (0.52001953125, 1, 12.25)
+    func loadAverages() throws(QGAError) -> (Double, Double, Double) {
+        guard let loads else { throw QGAError.system("cannot query load average", errno: ENOSYS) }
+        return loads
+    }
+
     /// Every `setSystemTime` call, in order; the real clock is never touched.
     private(set) var systemTimeSets: [Int64] = []
     /// Makes `setSystemTime` fail with this errno (after recording the call).
@@ -124,6 +131,16 @@ final class RecordingSystem: GuestSystem {
     func filesystemUsage(_ path: String) throws(QGAError) -> FilesystemUsage {
         guard let value = usage[path] else { throw QGAError.system("statvfs(\"\(path)\")", errno: ENOENT) }
         return value
+    }
+
+    /// NVMe health log pages by device node; any other device fails with ENOTTY (not NVMe).
+    var nvmeHealthLogs: [String: [UInt8]] = [:]
+    /// The devices whose health log was asked for, in order.
+    var nvmeHealthLogRequests: [String] = []
+    func nvmeHealthLog(_ device: String) throws(QGAError) -> [UInt8] {
+        nvmeHealthLogRequests.append(device)
+        guard let page = nvmeHealthLogs[device] else { throw QGAError.system("ioctl(NVME_IOCTL_ADMIN_CMD)", errno: ENOTTY) }
+        return page
     }
 
     func resolvePath(_ path: String) throws(QGAError) -> String { try files.resolvePath(path) }

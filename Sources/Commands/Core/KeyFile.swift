@@ -3,18 +3,19 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import SystemCalls
 
 /// A GLib key file (`qemu-ga.conf`), read and written by GLib's rules as qemu-ga relies on
 /// them (`g_key_file_load_from_file`, `g_key_file_get_string`/`_get_boolean`,
 /// `g_key_file_set_string`): `#` comments, `[group]` lines, `key=value` with blanks around
 /// `=` dropped and trailing blanks kept, the escapes `\s \n \t \r \\`, and GLib's error texts.
-struct KeyFile {
+public struct KeyFile {
     /// Raw (still escaped) values by group and key; a later duplicate key wins, a repeated
     /// group continues the earlier one, as in GLib.
     private var groups: [String: [String: [UInt8]]] = [:]
 
     /// Parses key-file text.
-    init(parsing bytes: [UInt8]) throws(KeyFileError) {
+    public init(parsing bytes: [UInt8]) throws(KeyFileError) {
         var group: String?
         var start = 0
         while start <= bytes.count {
@@ -55,10 +56,10 @@ struct KeyFile {
         groups[current]![KeyFile.text(key)] = Array(content[valueStart...])
     }
 
-    func hasKey(_ key: String, in group: String) -> Bool { groups[group]?[key] != nil }
+    public func hasKey(_ key: String, in group: String) -> Bool { groups[group]?[key] != nil }
 
     /// `g_key_file_get_string`: the value unescaped; nil when the key is absent.
-    func string(_ key: String, in group: String) throws(KeyFileError) -> String? {
+    public func string(_ key: String, in group: String) throws(KeyFileError) -> String? {
         guard let raw = groups[group]?[key] else { return nil }
         guard String(validating: raw, as: UTF8.self) != nil else {
             throw KeyFileError("Key file contains key “\(key)” with value “\(KeyFile.text(raw))” which is not UTF-8")
@@ -90,7 +91,7 @@ struct KeyFile {
 
     /// `g_key_file_get_boolean`: exactly `true`/`1` or `false`/`0` (trailing blanks allowed);
     /// nil when the key is absent.
-    func boolean(_ key: String, in group: String) throws(KeyFileError) -> Bool? {
+    public func boolean(_ key: String, in group: String) throws(KeyFileError) -> Bool? {
         guard var raw = groups[group]?[key] else { return nil }
         while let last = raw.last, KeyFile.isSpace(last) { raw.removeLast() }
         switch KeyFile.text(raw) {
@@ -103,7 +104,7 @@ struct KeyFile {
     /// `g_key_file_set_string`'s escaping: newline, carriage return and backslash always;
     /// blanks as `\s`/`\t` until the first other character (a newline or carriage return
     /// does not end the leading run, a backslash does).
-    static func escape(_ value: String) -> String {
+    public static func escape(_ value: String) -> String {
         var result = ""
         var leading = true
         for character in value.unicodeScalars {
@@ -159,41 +160,34 @@ extension KeyFile {
     /// - Throws: `KeyFileError` with `isMissing` set when the file does not exist, GLib's
     ///   `Not a regular file` for a directory or device, the `strerror` text for other
     ///   failures, or the parse error.
-    init(contentsOf path: String) throws(KeyFileError) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
-        guard fd >= 0 else {
-            let error = errno
-            throw KeyFileError(String(cString: strerror(error)), isMissing: error == ENOENT)
+    public init(contentsOf path: String) throws(KeyFileError) {
+        let bytes: [UInt8]?
+        do throws(Errno) {
+            let fd = try FileDescriptor.open(path, O_RDONLY | O_NONBLOCK)
+            defer { try? fd.close() }
+            var status = stat()
+            _ = try callingOnce { fstat(fd.rawValue, &status) }
+            bytes = (status.st_mode & S_IFMT) == S_IFREG ? try fd.readToEnd(chunkSize: 8192) : nil
+        } catch {
+            throw KeyFileError(error.description, isMissing: error == .noSuchFileOrDirectory)
         }
-        defer { close(fd) }
-        var status = stat()
-        guard fstat(fd, &status) == 0 else { throw KeyFileError(String(cString: strerror(errno))) }
-        guard (status.st_mode & S_IFMT) == S_IFREG else { throw KeyFileError("Not a regular file") }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 8192)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count >= 0 else { throw KeyFileError(String(cString: strerror(errno))) }
-            if count == 0 { break }
-            bytes += chunk[0..<count]
-        }
+        guard let bytes else { throw KeyFileError("Not a regular file") }
         try self.init(parsing: bytes)
     }
 }
 
 /// A key file that cannot be read, parsed or interpreted, with GLib's message.
-struct KeyFileError: Error, CustomStringConvertible {
-    var description: String
+public struct KeyFileError: Error, CustomStringConvertible {
+    public var description: String
     /// The file does not exist (qemu-ga ignores that for its default config file).
-    var isMissing = false
+    public var isMissing = false
 
-    init(_ description: String, isMissing: Bool = false) {
+    public init(_ description: String, isMissing: Bool = false) {
         self.description = description
         self.isMissing = isMissing
     }
 
-    static func uninterpretable(_ key: String) -> KeyFileError {
+    public static func uninterpretable(_ key: String) -> KeyFileError {
         KeyFileError("Key file contains key “\(key)” which has a value that cannot be interpreted.")
     }
 }

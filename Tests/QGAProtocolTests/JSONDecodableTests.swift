@@ -1,31 +1,47 @@
 import QGAProtocol
 import Testing
 
-struct VCPU: Decodable, Equatable {
+struct VCPU: JSONObjectDecodable, Equatable {
     var logicalID: Int64
     var online: Bool
-    enum CodingKeys: String, CodingKey {
-        case logicalID = "logical-id"
-        case online
+}
+
+extension VCPU {
+    init(from object: inout JSONObjectReader) throws(QGAError) {
+        logicalID = try object.required("logical-id")
+        online = try object.required("online")
     }
 }
 
-struct SetVCPUs: Decodable, Equatable { var vcpus: [VCPU] }
+struct SetVCPUs: JSONObjectDecodable, Equatable {
+    var vcpus: [VCPU]
+    init(vcpus: [VCPU]) { self.vcpus = vcpus }
+    init(from object: inout JSONObjectReader) throws(QGAError) { vcpus = try object.required("vcpus") }
+}
 
-enum Whence: String, Decodable { case set, cur, end }
+enum Whence: String, JSONDecodable { case set, cur, end }
 
-struct Seek: Decodable, Equatable {
+struct Seek: JSONObjectDecodable, Equatable {
     var handle: Int64
     var whence: Whence
     var count: Int64?
     var args: [String]?
 }
 
+extension Seek {
+    init(from object: inout JSONObjectReader) throws(QGAError) {
+        handle = try object.required("handle")
+        whence = try object.required("whence")
+        count = try object.optional("count")
+        args = try object.optional("args")
+    }
+}
+
 @Suite("Argument decoding with qemu-ga's texts")
-struct ArgumentDecoderTests {
-    func error<T: Decodable>(_ type: T.Type, _ arguments: JSONValue) -> String? {
+struct JSONDecodableTests {
+    func error<T: JSONDecodable>(_ type: T.Type, _ arguments: JSONValue) -> String? {
         do {
-            _ = try ArgumentDecoder.decode(type, from: arguments)
+            _ = try T(arguments: arguments)
             return nil
         } catch {
             return error.desc
@@ -33,8 +49,7 @@ struct ArgumentDecoderTests {
     }
 
     @Test func decodesNestedHyphenatedMembers() throws {
-        let value = try ArgumentDecoder.decode(
-            SetVCPUs.self, from: ["vcpus": [["logical-id": 1, "online": false]]])
+        let value = try SetVCPUs(arguments: ["vcpus": [["logical-id": 1, "online": false]]])
         #expect(value == SetVCPUs(vcpus: [VCPU(logicalID: 1, online: false)]))
     }
 
@@ -70,7 +85,23 @@ struct ArgumentDecoderTests {
     }
 
     @Test func optionalMembersMayBeAbsent() throws {
-        #expect(try ArgumentDecoder.decode(Seek.self, from: ["handle": 7, "whence": "end"])
+        #expect(try Seek(arguments: ["handle": 7, "whence": "end"])
             == Seek(handle: 7, whence: .end, count: nil, args: nil))
+    }
+
+    /// QEMU checks each object for unexpected members when it ends, before its parent reads on
+    /// (qemu-ga 7.2 answers these two so).
+    static let orderCases: [(JSONValue, String)] = [
+        (["vcpus": [["logical-id": 1, "online": true, "x": 1], ["logical-id": 2]]], "Parameter 'vcpus[0].x' is unexpected"),
+        (["vcpus": [["logical-id": 1, "online": true], ["logical-id": 2]], "y": 1], "Parameter 'vcpus[1].online' is missing"),
+    ]
+
+    @Test(arguments: orderCases)
+    func unexpectedMembersWhenTheirObjectEnds(arguments: JSONValue, desc: String) {
+        #expect(error(SetVCPUs.self, arguments) == desc)
+    }
+
+    @Test func absentArgumentsAreAnEmptyObject() throws {
+        #expect(throws: QGAError.missingParameter("vcpus")) { try SetVCPUs(arguments: nil) }
     }
 }

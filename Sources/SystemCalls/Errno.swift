@@ -1,0 +1,52 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// An error number a system call reported, with the C library's text for it.
+public struct Errno: Error, Sendable, Hashable, CustomStringConvertible {
+    public var rawValue: Int32
+
+    public init(rawValue: Int32) { self.rawValue = rawValue }
+    public init(_ rawValue: Int32) { self.rawValue = rawValue }
+
+    /// The calling thread's `errno`, read right after the call that failed.
+    public static var current: Errno { Errno(rawValue: errno) }
+
+    /// What `strerror(3)` says, e.g. `No such file or directory`. The corresponding C function
+    /// is `strerror`.
+    public var description: String {
+        guard let text = strerror(rawValue) else { return "error \(rawValue)" }
+        return String(cString: text)
+    }
+
+    public static var interrupted: Errno { Errno(EINTR) }
+    public static var wouldBlock: Errno { Errno(EAGAIN) }
+    public static var noSuchFileOrDirectory: Errno { Errno(ENOENT) }
+    public static var brokenPipe: Errno { Errno(EPIPE) }
+    public static var noChildProcess: Errno { Errno(ECHILD) }
+    public static var nameTooLong: Errno { Errno(ENAMETOOLONG) }
+    public static var ioError: Errno { Errno(EIO) }
+}
+
+/// Calls `body` (a C call that returns -1 and sets `errno` on failure) until it does not fail
+/// with EINTR: the agent's one EINTR retry loop. Every other failure is thrown.
+@inlinable
+public func retryingInterrupts<Result: FixedWidthInteger>(_ body: () -> Result) throws(Errno) -> Result {
+    while true {
+        let result = body()
+        if result != -1 { return result }
+        let code = Errno.current
+        if code != .interrupted { throw code }
+    }
+}
+
+/// Calls `body` (a C call that returns -1 and sets `errno` on failure) once, for the calls that
+/// must not be repeated after EINTR (`close(2)`, `connect(2)`).
+@inlinable
+public func callingOnce<Result: FixedWidthInteger>(_ body: () -> Result) throws(Errno) -> Result {
+    let result = body()
+    if result == -1 { throw Errno.current }
+    return result
+}

@@ -1,0 +1,111 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// An open file descriptor: the typed face of the C library's `int fd`.
+///
+/// Every read and write here retries EINTR (through ``retryingInterrupts(_:)``) and reports
+/// any other failure as an ``Errno``. A descriptor is closed once: `close(2)` is never retried,
+/// because Linux releases the number even when it reports an error, and a retry could close a
+/// descriptor another part of the program has just been given.
+public struct FileDescriptor: RawRepresentable, Hashable, Sendable {
+    public let rawValue: Int32
+
+    public init(rawValue: Int32) { self.rawValue = rawValue }
+
+    public static var standardInput: FileDescriptor { FileDescriptor(rawValue: 0) }
+    public static var standardOutput: FileDescriptor { FileDescriptor(rawValue: 1) }
+    public static var standardError: FileDescriptor { FileDescriptor(rawValue: 2) }
+
+    /// Opens `path`, always close-on-exec. The corresponding C function is `open(2)`.
+    public static func open(_ path: String, _ flags: Int32, permissions: UInt32 = 0o666) throws(Errno) -> FileDescriptor {
+        let fd = try retryingInterrupts { Glibc.open(path, flags | O_CLOEXEC, mode_t(permissions)) }
+        return FileDescriptor(rawValue: fd)
+    }
+
+    /// A pipe, both ends close-on-exec. The corresponding C function is `pipe(2)`.
+    public static func pipe() throws(Errno) -> (readEnd: FileDescriptor, writeEnd: FileDescriptor) {
+        var fds: [Int32] = [-1, -1]
+        _ = try callingOnce { Glibc.pipe(&fds) }
+        // pipe2(O_CLOEXEC) is a GNU extension the Glibc module hides; the agent spawns from
+        // one thread, so nothing can fork between the two calls.
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        return (FileDescriptor(rawValue: fds[0]), FileDescriptor(rawValue: fds[1]))
+    }
+
+    /// One read into `buffer`: the count, 0 at end of file. The corresponding C function is
+    /// `read(2)`.
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
+        try retryingInterrupts { Glibc.read(rawValue, buffer.baseAddress, buffer.count) }
+    }
+
+    /// Everything up to end of file. The corresponding C function is `read(2)`.
+    public func readToEnd(chunkSize: Int = 4096) throws(Errno) -> [UInt8] {
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: chunkSize)
+        while true {
+            let n = try chunk.withUnsafeMutableBytes { raw in
+                Result { () throws(Errno) -> Int in try read(into: raw) }
+            }.get()
+            if n == 0 { return result }
+            result.append(contentsOf: chunk[0..<n])
+        }
+    }
+
+    /// One write: how many bytes the kernel took. The corresponding C function is `write(2)`.
+    public func write(_ bytes: UnsafeRawBufferPointer) throws(Errno) -> Int {
+        try retryingInterrupts { Glibc.write(rawValue, bytes.baseAddress, bytes.count) }
+    }
+
+    /// Writes every byte, however many `write(2)` calls that takes. A non-blocking descriptor
+    /// that fills up throws EAGAIN (callers that poll use ``write(_:)`` and keep the offset); a
+    /// write that takes nothing throws EIO. The corresponding C function is `write(2)`.
+    public func writeAll(_ bytes: UnsafeRawBufferPointer) throws(Errno) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = try write(UnsafeRawBufferPointer(rebasing: bytes[offset...]))
+            if n == 0 { throw Errno.ioError }
+            offset += n
+        }
+    }
+
+    /// Writes every byte of `bytes`; see ``writeAll(_:)-(UnsafeRawBufferPointer)``.
+    public func writeAll(_ bytes: [UInt8]) throws(Errno) {
+        // withUnsafeBytes rethrows `any Error`: carry the typed error out in a Result.
+        try bytes.withUnsafeBytes { raw in Result { () throws(Errno) in try writeAll(raw) } }.get()
+    }
+
+    /// Closes the descriptor, once. The corresponding C function is `close(2)`.
+    public func close() throws(Errno) {
+        if Glibc.close(rawValue) == -1 {
+            let code = Errno.current
+            // Linux has released the descriptor: EINTR only says a flush was interrupted.
+            if code != .interrupted { throw code }
+        }
+    }
+
+    /// Sets or clears `O_NONBLOCK`. The corresponding C function is `fcntl(F_SETFL)`.
+    public func setNonBlocking(_ on: Bool = true) throws(Errno) {
+        try setStatusFlag(O_NONBLOCK, on)
+    }
+
+    /// Sets or clears `O_ASYNC` (SIGIO when the descriptor becomes ready). The corresponding C
+    /// function is `fcntl(F_SETFL)`.
+    public func setAsync(_ on: Bool) throws(Errno) {
+        try setStatusFlag(O_ASYNC, on)
+    }
+
+    /// Marks the descriptor close-on-exec. The corresponding C function is `fcntl(F_SETFD)`.
+    public func setCloseOnExec() throws(Errno) {
+        let flags = try callingOnce { fcntl(rawValue, F_GETFD) }
+        if flags & FD_CLOEXEC == 0 { _ = try callingOnce { fcntl(rawValue, F_SETFD, flags | FD_CLOEXEC) } }
+    }
+
+    private func setStatusFlag(_ flag: Int32, _ on: Bool) throws(Errno) {
+        let flags = try callingOnce { fcntl(rawValue, F_GETFL) }
+        let wanted = on ? flags | flag : flags & ~flag
+        if wanted != flags { _ = try callingOnce { fcntl(rawValue, F_SETFL, wanted) } }
+    }
+}
