@@ -184,8 +184,7 @@ import Testing
     @Test func bareNamesAreSearchedInThePathOfTheGivenEnvironment() throws {
         let bin = harness.root + "/bin"
         try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
-        try "#!/bin/sh\necho mine \"$@\"\n".write(toFile: bin + "/qga-test-tool", atomically: true, encoding: .utf8)
-        chmod(bin + "/qga-test-tool", 0o755)
+        writeExecutableScript(bin + "/qga-test-tool", "#!/bin/sh\necho mine \"$@\"\n")
         // A directory that is not there and one without the tool come first.
         let status = try run([
             "path": "qga-test-tool", "arg": ["x"], "env": ["PATH=/nonexistent:/usr/bin:\(bin)"], "capture-output": true,
@@ -197,8 +196,7 @@ import Testing
 
     @Test func aScriptWithoutAShebangRunsInTheShell() throws {
         let script = harness.root + "/plain-script"
-        try "echo from sh \"$1\"\n".write(toFile: script, atomically: true, encoding: .utf8)
-        chmod(script, 0o755)
+        writeExecutableScript(script, "echo from sh \"$1\"\n")
         let status = try run(["path": script, "arg": ["arg1"], "capture-output": true])
         #expect(unb64(status["out-data"]) == Array("from sh arg1\n".utf8))
     }

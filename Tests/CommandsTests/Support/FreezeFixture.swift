@@ -41,17 +41,12 @@ final class TempDirectory {
         _ = FileManager.default.createFile(atPath: full, contents: Data(text.utf8), attributes: [.posixPermissions: mode])
     }
 
-    /// An executable script, written through a close-on-exec descriptor (a parallel test's
-    /// child inheriting a writable descriptor would make its exec fail with ETXTBSY).
+    /// An executable script (``writeExecutableScript(_:_:)``).
     func writeExecutable(_ relative: String, _ text: String) {
         let full = path + "/" + relative
         try? FileManager.default.createDirectory(
             atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let fd = open(full, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
-        guard fd >= 0 else { return }
-        let bytes = Array(text.utf8)
-        _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-        close(fd)
+        writeExecutableScript(full, text)
     }
 
     func read(_ relative: String) -> String? {
@@ -59,6 +54,17 @@ final class TempDirectory {
     }
 
     func exists(_ relative: String) -> Bool { FileManager.default.fileExists(atPath: path + "/" + relative) }
+}
+
+/// Writes an executable script through a close-on-exec descriptor: tests run in parallel and
+/// spawn children, and a child that inherited a writable descriptor of the script would make
+/// its exec fail with ETXTBSY ("Text file busy"; Foundation's `write(toFile:)` did, under load).
+func writeExecutableScript(_ path: String, _ text: String) {
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o755)
+    guard fd >= 0 else { return }
+    let bytes = Array(text.utf8)
+    _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+    close(fd)
 }
 
 /// An agent over the fake filesystems: a fake `/proc/self/mountinfo` naming made-up
