@@ -20,7 +20,7 @@ let package = Package(
             providers: [.apt(["libjson-c-dev"])]
         ),
         // Bytes in, requests out; replies out, bytes in. No I/O.
-        .target(name: "QGAProtocol", dependencies: ["CJSONC", "SystemCalls"]),
+        .target(name: "QGAProtocol", dependencies: ["CJSONC"]),
         // Linux headers Swift's Glibc module leaves out (signalfd, vsock).
         .target(name: "CLinux"),
         // Typed system calls: Errno, FileDescriptor, the one EINTR retry, socket addresses,

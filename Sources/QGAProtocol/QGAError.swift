@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import SystemCalls
 
 /// The one error type of the agent: a QMP error class and the text hosts see.
 ///
@@ -41,9 +40,12 @@ extension QGAError {
         QGAError("\(message): \(errorText(errno))", errno: errno)
     }
 
-    /// The C library's text for an errno value.
+    /// The C library's text for an errno value. Read here rather than through SystemCalls'
+    /// `Errno`: the protocol module builds in Embedded Swift on its own (`make embedded-check`),
+    /// and the system-call layer does not yet.
     public static func errorText(_ errno: Int32) -> String {
-        Errno(errno).description
+        guard let text = strerror(errno) else { return "Unknown error \(errno)" }
+        return String(cString: text)
     }
 
     public static let unsupported = QGAError("this feature or command is not currently supported")
