@@ -1,2 +1,19 @@
-/* Header-only module: Swift needs one C file to build the target. */
 #include "CLinux.h"
+#include <time.h>
+#include <unistd.h>
+
+void clinux_syslog(int priority, const char *message) {
+    /* Monotonic second before which /dev/log is taken to be missing; -1 once it was found. */
+    static time_t missing_until;
+    if (missing_until >= 0) {
+        struct timespec now;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec < missing_until) return;
+        if (access("/dev/log", F_OK) != 0) {
+            missing_until = now.tv_sec + 1;
+            return;
+        }
+        missing_until = -1;
+    }
+    syslog(priority, "%s", message);
+}

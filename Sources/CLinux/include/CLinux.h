@@ -12,10 +12,12 @@
 #include <sys/ioctl.h>
 #include <linux/nvme_ioctl.h>
 
-/* syslog(3) is variadic, which Swift cannot call: one message, always passed as "%s". */
-static inline void clinux_syslog(int priority, const char *message) {
-    syslog(priority, "%s", message);
-}
+/* syslog(3) is variadic, which Swift cannot call: one message, always passed as "%s".
+   While /dev/log is missing (no syslog daemon), syslog(3) tries socket+connect again on every
+   call: three failing system calls per audit line, per guest-ping. Those lines go nowhere, so
+   the socket's presence is checked at most once a second until it appears; after that
+   syslog(3) keeps its own connection and reconnects by itself. (CLinux.c) */
+void clinux_syslog(int priority, const char *message);
 
 /* NVMe Get Log Page (admin opcode 0x02) for all namespaces, with Retain Asynchronous Event
  * (bit 15 of CDW10) so reading the log does not clear a pending event. `length` is a multiple
