@@ -1199,12 +1199,17 @@ def main():
         suite.close()
     total = time.monotonic() - t_suite
     suite.metric("suite_s", round(total, 1))
-    with open(os.path.join(args.logdir, "results.json"), "w") as f:
-        json.dump({"results": suite.results, "metrics": suite.metrics}, f, indent=2)
-    print("\nmetrics: " + json.dumps(suite.metrics))
-    print(f"logs: {args.logdir}")
-    failed = sum(1 for r in suite.results if not r[2])
-    print(f"{len(suite.results) - failed} passed, {failed} failed")
+    return write_report(suite.results, suite.metrics, args.logdir)
+
+
+def write_report(results, metrics, logdir):
+    """results.json, the metrics and the closing "N passed, N failed" line; the exit status."""
+    with open(os.path.join(logdir, "results.json"), "w") as f:
+        json.dump({"results": results, "metrics": metrics}, f, indent=2)
+    print("\nmetrics: " + json.dumps(metrics))
+    print(f"logs: {logdir}")
+    failed = sum(1 for r in results if not r[2])
+    print(f"{len(results) - failed} passed, {failed} failed")
     return 1 if failed else 0
 
 

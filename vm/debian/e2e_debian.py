@@ -56,7 +56,7 @@ VMDIR = os.path.dirname(HERE)
 REPO = os.path.dirname(VMDIR)
 sys.path.insert(0, VMDIR)
 from vmctl import Guest, GuestError, _die_with_parent  # noqa: E402
-from e2e import QMP, AgentClient, Ctl, Log, Failure, ScenarioTimeout  # noqa: E402
+from e2e import QMP, AgentClient, Ctl, Log, Failure, ScenarioTimeout, write_report  # noqa: E402
 
 UNIT = "qemu-guest-agent"
 PORT_ID = "qgaport0"
@@ -731,13 +731,7 @@ def main():
         suite.close()
     suite.metrics["scenario_s"] = timings
     suite.metrics["suite_s"] = round(time.monotonic() - t_suite, 1)
-    with open(os.path.join(args.logdir, "results.json"), "w") as f:
-        json.dump({"results": suite.results, "metrics": suite.metrics}, f, indent=2)
-    print("\nmetrics: " + json.dumps(suite.metrics))
-    print(f"logs: {args.logdir}")
-    failed = sum(1 for r in suite.results if not r[2])
-    print(f"{len(suite.results) - failed} passed, {failed} failed")
-    return 1 if failed else 0
+    return write_report(suite.results, suite.metrics, args.logdir)
 
 
 if __name__ == "__main__":
