@@ -196,9 +196,15 @@ struct FilesExecOverSocketTests {
     /// descriptors and masks would blur the picture.
     @Test func childrenStartClean() throws {
         // A descriptor the agent inherits without close-on-exec.
+        // Closed exactly once, right after the agent inherited it: tests run in parallel, and a
+        // second close could close a descriptor another test has since opened under that number
+        // (a parallel test's pipe read failed with EBADF and crashed the test process).
         let leaked = Glibc.open("/dev/null", O_RDONLY)
-        defer { close(leaked) }
-        let agent = try AgentProcess()
+        let agent: AgentProcess
+        do { agent = try AgentProcess() } catch {
+            close(leaked)
+            throw error
+        }
         close(leaked)
         let client = try agent.connect()
         _ = try client.call(#"{"execute": "guest-file-open", "arguments": {"path": "x", "mode": "w"}}"#)
