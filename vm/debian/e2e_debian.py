@@ -56,7 +56,7 @@ VMDIR = os.path.dirname(HERE)
 REPO = os.path.dirname(VMDIR)
 sys.path.insert(0, VMDIR)
 from vmctl import Guest, GuestError, _die_with_parent  # noqa: E402
-from e2e import QMP, AgentClient, Ctl, Log, Failure, ScenarioTimeout, write_report  # noqa: E402
+from e2e import QMP, AgentClient, Ctl, Log, Failure, ScenarioTimeout, write_report, _alarm, _terminate  # noqa: E402
 
 UNIT = "qemu-guest-agent"
 PORT_ID = "qgaport0"
@@ -642,14 +642,6 @@ SCENARIOS = [
     (8, "reboot", s8_reboot, 600, True),
     (9, "shutdown", s9_shutdown, 200, False),
 ]
-
-
-def _alarm(signum, frame):
-    raise ScenarioTimeout()
-
-
-def _terminate(signum, frame):
-    raise SystemExit(f"stopped by signal {signum}")
 
 
 def main():
