@@ -17,3 +17,17 @@ void clinux_syslog(int priority, const char *message) {
     }
     syslog(priority, "%s", message);
 }
+
+/* glibc calls ELF constructors with (argc, argv, envp), before main and before Swift's own
+   start-up code; both builds of the agent read their arguments from here. */
+static int saved_argc;
+static char **saved_argv;
+
+__attribute__((constructor)) static void clinux_save_arguments(int argc, char **argv, char **envp) {
+    (void)envp;
+    saved_argc = argc;
+    saved_argv = argv;
+}
+
+int clinux_argc(void) { return saved_argc; }
+char **clinux_argv(void) { return saved_argv; }

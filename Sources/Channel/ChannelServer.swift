@@ -19,7 +19,8 @@ public final class SignalSource {
         for signal in signals { sigaddset(&mask, signal) }
         pthread_sigmask(SIG_BLOCK, &mask, nil)
         fd = signalfd(-1, &mask, Int32(SFD_NONBLOCK | SFD_CLOEXEC))
-        guard fd >= 0 else { throw ChannelError("signalfd: \(Errno.current)", errno: errno) }
+        guard fd >= 0 else { let error = Errno.current
+            throw ChannelError("signalfd: \(error)", errno: error.rawValue) }
     }
 
     /// The signals that arrived since the last call.
@@ -121,8 +122,9 @@ public final class ChannelServer {
             var timeout = pollTimeout()
             if trimDue && (timeout < 0 || timeout > Self.trimQuietMilliseconds) { timeout = Self.trimQuietMilliseconds }
             let ready = poll(&fds, nfds_t(fds.count), timeout)
-            if ready < 0 && errno != EINTR {
-                throw ChannelError("poll: \(Errno.current)", errno: errno)
+            if ready < 0 {
+                let error = Errno.current
+                if error != .interrupted { throw ChannelError("poll: \(error)", errno: error.rawValue) }
             }
             if ready == 0 && trimDue {
                 ProcessMemory.releaseFreePages()

@@ -23,8 +23,7 @@ public struct ListeningSocket {
         } catch {
             throw ChannelError("socket: \(error)", errno: error.rawValue)
         }
-        var existing = stat()
-        if lstat(path, &existing) == 0 && (existing.st_mode & S_IFMT) != S_IFSOCK {
+        if let existing = try? FileStatus.of(path, followingLinks: false), existing.kind != .socket {
             try? fd.close()
             throw ChannelError("error opening channel '\(path)': File exists", errno: EEXIST)
         }
@@ -102,7 +101,7 @@ public struct DevicePort {
     public static func virtio(path: String) throws(ChannelError) -> DevicePort {
         let fd = try openDevice(path, O_RDWR | O_NONBLOCK)
         // O_ASYNC in open(2) is ignored by Linux; it only takes effect through F_SETFL.
-        _ = fcntl(fd.rawValue, F_SETOWN, getpid())
+        try? fd.setOwnerToThisProcess()
         try? fd.setAsync(true)
         return DevicePort(fd: fd.rawValue, path: path, isVirtio: true)
     }

@@ -181,6 +181,6 @@ extension ProcessRunner {
         if let environment, let entry = environment.first(where: { $0.hasPrefix("PATH=") }) {
             return String(entry.dropFirst(5))
         }
-        return getenv("PATH").map { String(cString: $0) }
+        return ThisProcess.environment("PATH")
     }
 }

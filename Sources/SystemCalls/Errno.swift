@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import CLinux
 
 /// An error number a system call reported, with the C library's text for it.
 public struct Errno: Error, Sendable, Hashable, CustomStringConvertible {
@@ -12,7 +13,7 @@ public struct Errno: Error, Sendable, Hashable, CustomStringConvertible {
     public init(_ rawValue: Int32) { self.rawValue = rawValue }
 
     /// The calling thread's `errno`, read right after the call that failed.
-    public static var current: Errno { Errno(rawValue: errno) }
+    public static var current: Errno { Errno(rawValue: clinux_errno()) }
 
     /// What `strerror(3)` says, e.g. `No such file or directory`. The corresponding C function
     /// is `strerror`.

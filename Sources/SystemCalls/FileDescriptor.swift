@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import CLinux
 
 /// An open file descriptor: the typed face of the C library's `int fd`.
 ///
@@ -21,7 +22,7 @@ public struct FileDescriptor: RawRepresentable, Hashable, Sendable {
 
     /// Opens `path`, always close-on-exec. The corresponding C function is `open(2)`.
     public static func open(_ path: String, _ flags: Int32, permissions: UInt32 = 0o666) throws(Errno) -> FileDescriptor {
-        let fd = try retryingInterrupts { Glibc.open(path, flags | O_CLOEXEC, mode_t(permissions)) }
+        let fd = try retryingInterrupts { clinux_open(path, flags | O_CLOEXEC, mode_t(permissions)) }
         return FileDescriptor(rawValue: fd)
     }
 
@@ -31,7 +32,7 @@ public struct FileDescriptor: RawRepresentable, Hashable, Sendable {
         _ = try callingOnce { Glibc.pipe(&fds) }
         // pipe2(O_CLOEXEC) is a GNU extension the Glibc module hides; the agent spawns from
         // one thread, so nothing can fork between the two calls.
-        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        for fd in fds { _ = clinux_fcntl(fd, F_SETFD, FD_CLOEXEC) }
         return (FileDescriptor(rawValue: fds[0]), FileDescriptor(rawValue: fds[1]))
     }
 
@@ -97,15 +98,27 @@ public struct FileDescriptor: RawRepresentable, Hashable, Sendable {
         try setStatusFlag(O_ASYNC, on)
     }
 
+    /// Sends this process the descriptor's SIGIO. The corresponding C function is
+    /// `fcntl(F_SETOWN)`.
+    public func setOwnerToThisProcess() throws(Errno) {
+        _ = try callingOnce { clinux_fcntl(rawValue, F_SETOWN, getpid()) }
+    }
+
+    /// A device request with a pointer argument, EINTR retried. The corresponding C function is
+    /// `ioctl(2)`; its result is returned (some requests answer a positive status).
+    public func control(_ request: UInt, _ argument: UnsafeMutableRawPointer?) throws(Errno) -> Int32 {
+        try retryingInterrupts { clinux_ioctl(rawValue, request, argument) }
+    }
+
     /// Marks the descriptor close-on-exec. The corresponding C function is `fcntl(F_SETFD)`.
     public func setCloseOnExec() throws(Errno) {
-        let flags = try callingOnce { fcntl(rawValue, F_GETFD) }
-        if flags & FD_CLOEXEC == 0 { _ = try callingOnce { fcntl(rawValue, F_SETFD, flags | FD_CLOEXEC) } }
+        let flags = try callingOnce { clinux_fcntl(rawValue, F_GETFD, 0) }
+        if flags & FD_CLOEXEC == 0 { _ = try callingOnce { clinux_fcntl(rawValue, F_SETFD, flags | FD_CLOEXEC) } }
     }
 
     private func setStatusFlag(_ flag: Int32, _ on: Bool) throws(Errno) {
-        let flags = try callingOnce { fcntl(rawValue, F_GETFL) }
+        let flags = try callingOnce { clinux_fcntl(rawValue, F_GETFL, 0) }
         let wanted = on ? flags | flag : flags & ~flag
-        if wanted != flags { _ = try callingOnce { fcntl(rawValue, F_SETFL, wanted) } }
+        if wanted != flags { _ = try callingOnce { clinux_fcntl(rawValue, F_SETFL, wanted) } }
     }
 }

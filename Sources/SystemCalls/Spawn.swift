@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import CLinux
 
 /// Where one of a child's standard streams is connected.
 public enum SpawnStream: Sendable, Equatable {
@@ -109,7 +110,7 @@ public enum ChildProcess {
         var pid: pid_t = 0
         let result = withCStrings(request.arguments) { argv in
             withCStrings(request.environment ?? []) { environment -> Int32 in
-                let envp = request.environment == nil ? UnsafePointer(environ) : environment
+                let envp = request.environment == nil ? clinux_environ() : environment
                 if request.searchPath && !request.path.contains("/") {
                     return posix_spawnp(&pid, request.path, &actions, &attributes, argv, envp)
                 }

@@ -46,7 +46,7 @@ final class Agent {
                 return 1
             }
         }
-        signal(SIGPIPE, SIG_IGN)
+        ThisProcess.ignore(SIGPIPE)
         let signals: SignalSource
         do {
             signals = try SignalSource([SIGTERM, SIGINT, SIGHUP, SIGIO, SIGCHLD])
@@ -62,7 +62,7 @@ final class Agent {
             hook: configuration.fsfreezeHook.map { FreezeHook(path: $0, timeout: configuration.fsfreezeHookTimeout) },
             watchdogTimeout: configuration.fsfreezeTimeout, logSink: sink)
         let context = CommandContext(
-            system: LinuxSystem(), paths: SystemPaths.fromEnvironment { Environment.get($0) },
+            system: LinuxSystem(), paths: SystemPaths.fromEnvironment { ThisProcess.environment($0) },
             registry: registry, logger: logger, stateDirectory: configuration.statedir, freeze: freeze)
 
         // qemu-ga's check_is_frozen: start frozen, with its warning (held until thaw).
@@ -96,7 +96,7 @@ final class Agent {
                 return 1
             }
             // SIGIO goes to the process that asked for it: now the child.
-            if case .device(let port) = opened { _ = fcntl(port.fd, F_SETOWN, getpid()) }
+            if case .device(let port) = opened { try? FileDescriptor(rawValue: port.fd).setOwnerToThisProcess() }
         }
         var pidfile: Daemon.Pidfile?
         defer { pidfile?.remove() }
@@ -105,14 +105,14 @@ final class Agent {
             if freeze.isFrozen {
                 // Deferred until thaw, as qemu-ga defers its pidfile.
                 freeze.whenThawed {
-                    do {
+                    do throws(ConfigurationError) {
                         pidfile = try Daemon.Pidfile.create(path)
                     } catch {
                         logger.error("\(error)")
                     }
                 }
             } else {
-                do {
+                do throws(ConfigurationError) {
                     pidfile = try Daemon.Pidfile.create(path)
                 } catch {
                     logger.error("\(error)")

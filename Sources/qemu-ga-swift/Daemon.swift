@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import SystemCalls
 
 /// Daemonizing and the PID file, as qemu-ga's `become_daemon` and `qemu_write_pidfile`.
 enum Daemon {
@@ -10,17 +11,16 @@ enum Daemon {
     /// stdio on /dev/null) with only `kept` of the descriptors above stderr still open.
     static func detach(keeping kept: [Int32]) throws(ConfigurationError) {
         let pid = fork()
-        if pid < 0 { throw ConfigurationError("fork: \(String(cString: strerror(errno)))") }
+        if pid < 0 { throw ConfigurationError("fork: \(Errno.current)") }
         if pid > 0 { exit(0) }
         umask(0o077)
-        if setsid() < 0 { throw ConfigurationError("setsid: \(String(cString: strerror(errno)))") }
+        if setsid() < 0 { throw ConfigurationError("setsid: \(Errno.current)") }
         _ = chdir("/")
-        let null = open("/dev/null", O_RDWR)
-        if null >= 0 {
-            dup2(null, 0)
-            dup2(null, 1)
-            dup2(null, 2)
-            if null > 2 { close(null) }
+        if let null = try? FileDescriptor.open("/dev/null", O_RDWR) {
+            dup2(null.rawValue, 0)
+            dup2(null.rawValue, 1)
+            dup2(null.rawValue, 2)
+            if null.rawValue > 2 { try? null.close() }
         }
         // Descriptors inherited from whoever started us (a supervisor's pipes, say) would
         // otherwise stay open for the daemon's whole life.
@@ -32,7 +32,7 @@ enum Daemon {
     /// life of the process.
     struct Pidfile {
         let path: String
-        let fd: Int32
+        let fd: FileDescriptor
 
         /// Creates, locks and writes the PID file. A second agent with the same file fails
         /// here. Never writes through a symlink (O_NOFOLLOW), never into anything but a
@@ -40,34 +40,33 @@ enum Daemon {
         /// the file that is at `path` once locked (qemu-ga's race check).
         static func create(_ path: String) throws(ConfigurationError) -> Pidfile {
             while true {
-                let fd = open(path, O_CREAT | O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0o600)
-                guard fd >= 0 else {
-                    let error = errno
-                    let reason = error == ELOOP ? "it is a symbolic link" : String(cString: strerror(error))
+                let fd: FileDescriptor
+                do {
+                    fd = try FileDescriptor.open(path, O_CREAT | O_WRONLY | O_NOFOLLOW | O_NONBLOCK, permissions: 0o600)
+                } catch {
+                    let reason = error.rawValue == ELOOP ? "it is a symbolic link" : error.description
                     throw ConfigurationError("cannot create pid file '\(path)': \(reason)")
                 }
-                var opened = stat()
-                guard fstat(fd, &opened) == 0, (opened.st_mode & S_IFMT) == S_IFREG, opened.st_nlink == 1 else {
-                    close(fd)
+                guard let opened = try? fd.status(), opened.kind == .regular, opened.linkCount == 1 else {
+                    try? fd.close()
                     throw ConfigurationError("cannot create pid file '\(path)': not a regular file with a single link")
                 }
-                if lockf(fd, F_TLOCK, 0) != 0 {
-                    close(fd)
+                if lockf(fd.rawValue, F_TLOCK, 0) != 0 {
+                    try? fd.close()
                     throw ConfigurationError("cannot lock pid file '\(path)': another instance may be running")
                 }
                 // Another agent may have removed (at its exit) the file we opened: then lock
                 // the new one instead.
-                var current = stat()
-                guard lstat(path, &current) == 0, current.st_ino == opened.st_ino, current.st_dev == opened.st_dev else {
-                    close(fd)
+                guard let current = try? FileStatus.of(path, followingLinks: false), current.isSameFile(as: opened) else {
+                    try? fd.close()
                     continue
                 }
-                let text = Array("\(getpid())\n".utf8)
-                let written = text.withUnsafeBytes { ftruncate(fd, 0) == 0 ? write(fd, $0.baseAddress, $0.count) : -1 }
-                guard written == text.count else {
-                    let reason = String(cString: strerror(errno))
-                    close(fd)
-                    throw ConfigurationError("cannot write pid file '\(path)': \(reason)")
+                do {
+                    _ = try callingOnce { ftruncate(fd.rawValue, 0) }
+                    try fd.writeAll(Array("\(getpid())\n".utf8))
+                } catch {
+                    try? fd.close()
+                    throw ConfigurationError("cannot write pid file '\(path)': \(error)")
                 }
                 return Pidfile(path: path, fd: fd)
             }
@@ -75,14 +74,12 @@ enum Daemon {
 
         /// Removes the file at exit (qemu-ga does too), unless something else is at the path now.
         func remove() {
-            var opened = stat()
-            var current = stat()
-            if fstat(fd, &opened) == 0, lstat(path, &current) == 0, current.st_ino == opened.st_ino,
-                current.st_dev == opened.st_dev
+            if let opened = try? fd.status(), let current = try? FileStatus.of(path, followingLinks: false),
+                current.isSameFile(as: opened)
             {
                 unlink(path)
             }
-            close(fd)
+            try? fd.close()
         }
     }
 }

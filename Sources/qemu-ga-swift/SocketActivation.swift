@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import Channel
+import SystemCalls
 
 /// systemd socket activation as qemu-ga checks it (`check_socket_activation`).
 enum SocketActivation {
@@ -25,10 +26,10 @@ enum SocketActivation {
         unsetenv("LISTEN_PID")
         unsetenv("LISTEN_FDNAMES")
         for fd in firstDescriptor..<(firstDescriptor + Int32(clamping: count)) {
-            let flags = fcntl(fd, F_GETFD)
-            if flags == -1 || fcntl(fd, F_SETFD, flags | FD_CLOEXEC) == -1 {
-                throw ConfigurationError(
-                    "Socket activation failed: invalid file descriptor fd = \(fd): \(String(cString: strerror(errno)))")
+            do {
+                try FileDescriptor(rawValue: fd).setCloseOnExec()
+            } catch {
+                throw ConfigurationError("Socket activation failed: invalid file descriptor fd = \(fd): \(error)")
             }
         }
     }

@@ -6,13 +6,6 @@ import Musl
 import Commands
 import SystemCalls
 
-enum Environment {
-    static func get(_ name: String) -> String? {
-        guard let value = getenv(name) else { return nil }
-        return String(cString: value)
-    }
-}
-
 /// The whole file as text, or nil when it cannot be read.
 func readTextFile(_ path: String) -> String? {
     guard let bytes = try? LinuxSystem().readFile(path) else { return nil }
@@ -26,5 +19,5 @@ func printError(_ message: String) {
 enum AgentInfo {
     static var release: String { AgentVersion.release }
     static var compatibleVersion: String { AgentVersion.compatible }
-    static func commandNames() -> [String] { CommandRegistry.standard().entries.map(\.name) }
+    static func commandNames() -> [String] { CommandRegistry.standard().entries.map { $0.name } }
 }

@@ -4,10 +4,13 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import SystemCalls
 
-switch AgentCommandLine.parse(CommandLine.arguments, environment: { Environment.get($0) }, reportError: { printError($0) }) {
+switch AgentCommandLine.parse(
+    ThisProcess.arguments, environment: { ThisProcess.environment($0) }, reportError: { printError($0) })
+{
 case .exit(let status, let output):
-    print(output, terminator: "")
+    try? FileDescriptor.standardOutput.writeAll(Array(output.utf8))
     exit(status)
 case .run(let configuration):
     exit(Agent(configuration: configuration).run())

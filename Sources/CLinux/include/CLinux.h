@@ -11,6 +11,30 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <linux/nvme_ioctl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#include <signal.h>
+
+/* Embedded Swift (the shipped binary) imports no variadic C function and no macro that expands
+   to an expression, such as errno. These are the fixed-argument forms the agent calls; both
+   builds use them, so the sources are the same. */
+static inline int clinux_errno(void) { return errno; }
+static inline void clinux_set_errno(int value) { errno = value; }
+static inline int clinux_open(const char *path, int flags, mode_t mode) { return open(path, flags, mode); }
+static inline int clinux_openat(int dirfd, const char *path, int flags, mode_t mode) {
+    return openat(dirfd, path, flags, mode);
+}
+static inline int clinux_fcntl(int fd, int command, int argument) { return fcntl(fd, command, argument); }
+static inline int clinux_ioctl(int fd, unsigned long request, void *argument) { return ioctl(fd, request, argument); }
+/* SIG_IGN is a cast macro Swift cannot import. */
+static inline void clinux_ignore_signal(int signal_number) { signal(signal_number, SIG_IGN); }
+/* The process's argv, saved at startup (CLinux.c): Embedded Swift has no CommandLine. */
+int clinux_argc(void);
+char **clinux_argv(void);
+extern char **environ;
+/* The agent's own environment, as posix_spawn passes it on. */
+static inline char *const *clinux_environ(void) { return environ; }
 
 /* syslog(3) is variadic, which Swift cannot call: one message, always passed as "%s".
    While /dev/log is missing (no syslog daemon), syslog(3) tries socket+connect again on every

@@ -165,9 +165,7 @@ extension KeyFile {
         do throws(Errno) {
             let fd = try FileDescriptor.open(path, O_RDONLY | O_NONBLOCK)
             defer { try? fd.close() }
-            var status = stat()
-            _ = try callingOnce { fstat(fd.rawValue, &status) }
-            bytes = (status.st_mode & S_IFMT) == S_IFREG ? try fd.readToEnd(chunkSize: 8192) : nil
+            bytes = try fd.status().kind == .regular ? try fd.readToEnd(chunkSize: 8192) : nil
         } catch {
             throw KeyFileError(error.description, isMissing: error == .noSuchFileOrDirectory)
         }

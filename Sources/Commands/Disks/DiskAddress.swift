@@ -104,7 +104,7 @@ struct BlockTopology {
     private func collect(resolved: String, into disks: inout [GuestDiskAddress], depth: Int) throws(QGAError) {
         // Stacks are a few levels deep; a cycle in a fake tree must not recurse for ever.
         guard depth < 16 else { return }
-        if relative(resolved).contains("/devices/virtual/block/") {
+        if relative(resolved).contains(text: "/devices/virtual/block/") {
             let slaves = resolved + "/slaves"
             let names: [String]
             do {
@@ -129,11 +129,11 @@ struct BlockTopology {
         disk.serial = serial(resolved, event)
         let path = relative(resolved)
         let known: Bool
-        if path.contains("/devices/pci") {
+        if path.contains(text: "/devices/pci") {
             known = pciDisk(resolved, &disk)
-        } else if path.contains("/devices/css") {
+        } else if path.contains(text: "/devices/css") {
             known = ccwDisk(path, &disk)
-        } else if path.contains("/virtio") {
+        } else if path.contains(text: "/virtio") {
             known = nonPCIVirtioDisk(path, &disk)
         } else {
             context.logger.debug("Unsupported device type for '\(resolved)'")
@@ -197,7 +197,7 @@ struct BlockTopology {
     private func pciDisk(_ resolved: String, _ disk: inout GuestDiskAddress) -> Bool {
         let path = relative(resolved)
         let base = resolved.utf8.count - path.utf8.count  // where `path` starts inside `resolved`
-        guard let start = path.firstRange(of: "/devices/pci") else { return false }
+        guard let start = path.firstRange(ofText: "/devices/pci") else { return false }
         var scanner = PathScanner(path, from: start.upperBound)
         // "%*x:%*x/%x:%x:%x.%x": the root bus, then the first function.
         guard scanner.hex() != nil, scanner.literal(":"), scanner.hex() != nil, scanner.literal("/"),
@@ -224,7 +224,7 @@ struct BlockTopology {
 
         // ".../target<h>:<c>:<t>/<h>:<c>:<t>:<l>/...": channel, target, lun.
         var target: [Int]?
-        if let range = path.firstRange(of: "/target") {
+        if let range = path.firstRange(ofText: "/target") {
             var s = PathScanner(path, from: range.upperBound)
             if s.decimal() != nil, s.literal(":"), s.decimal() != nil, s.literal(":"), s.decimal() != nil,
                 s.literal("/"), s.decimal() != nil, s.literal(":"), let c = s.decimal(), s.literal(":"),
@@ -235,8 +235,8 @@ struct BlockTopology {
         }
         // The ATA port (ataN) or SCSI host (hostN) and its index among its siblings.
         var hostIndex: Int?
-        let ata = path.firstRange(of: "/ata")
-        if let marker = ata ?? path.firstRange(of: "/host") {
+        let ata = path.firstRange(ofText: "/ata")
+        if let marker = ata ?? path.firstRange(ofText: "/host") {
             var s = PathScanner(path, from: marker.upperBound)
             if let host = s.decimal() {
                 let parent = String(
@@ -294,7 +294,7 @@ struct BlockTopology {
 
     /// `/devices/css0/0.0.0000/0.0.0000/virtio0/...`: cssid.ssid.subchno, then the devno.
     private func ccwDisk(_ path: String, _ disk: inout GuestDiskAddress) -> Bool {
-        guard let start = path.firstRange(of: "/devices/css") else { return false }
+        guard let start = path.firstRange(ofText: "/devices/css") else { return false }
         var s = PathScanner(path, from: start.upperBound)
         guard s.hex() != nil, s.literal("/"), let cssid = s.hex(), s.literal("."), let ssid = s.hex(), s.literal("."),
             let subchno = s.hex(), s.literal("/"), s.hex() != nil, s.literal("."), s.hex() != nil, s.literal("."),
@@ -304,14 +304,14 @@ struct BlockTopology {
             return false
         }
         disk.ccwAddress = GuestDiskAddress.CCWAddress(cssid: cssid, ssid: ssid, subchno: subchno, devno: devno)
-        if path[start.lowerBound...].contains("/virtio") { disk.busType = "virtio" }
+        if path[start.lowerBound...].contains(text: "/virtio") { disk.busType = "virtio" }
         return true
     }
 
     /// virtio-mmio and other non-PCI virtio transports.
     private func nonPCIVirtioDisk(_ path: String, _ disk: inout GuestDiskAddress) -> Bool {
-        guard path.contains("/virtio"), path.contains("/block") else { return false }
-        if let range = path.firstRange(of: "/target") {
+        guard path.contains(text: "/virtio"), path.contains(text: "/block") else { return false }
+        if let range = path.firstRange(ofText: "/target") {
             var s = PathScanner(path, from: range.upperBound)
             if s.decimal() != nil, s.literal(":"), s.decimal() != nil, s.literal(":"), s.decimal() != nil,
                 s.literal("/"), s.decimal() != nil, s.literal(":"), let c = s.decimal(), s.literal(":"),

@@ -42,7 +42,7 @@ public enum GuestGetDisks: GuestCommand {
             }
             var disk = Disk(name: node, partition: false)
             if let alias = try? system.readText(directory + "/dm/name"), !alias.isEmpty { disk.alias = alias }
-            if !topology.relative(resolved).contains("/devices/virtual/block/") {
+            if !topology.relative(resolved).contains(text: "/devices/virtual/block/") {
                 disk.address = topology.realDisk(resolved)
             }
             if disk.address?.busType == "nvme" { disk.smart = nvmeSmart(node, context: context) }
@@ -92,7 +92,7 @@ public enum GuestGetDisks: GuestCommand {
 
     /// `names` in ``naturalOrder(_:_:)``, each key computed once.
     static func naturalSorted(_ names: [String]) -> [String] {
-        names.map { (NaturalKey($0), $0) }.sorted { $0.0 < $1.0 }.map(\.1)
+        names.map { (NaturalKey($0), $0) }.sorted { $0.0 < $1.0 }.map { $0.1 }
     }
 
     /// A name cut into runs of digits (compared as numbers) and of other bytes.

@@ -6,7 +6,6 @@ import Musl
 import CLinux
 import SystemCalls
 import QGAProtocol
-import Synchronization
 
 /// Where the agent's log lines go, and the one place that knows not to write while filesystems
 /// are frozen.
@@ -40,9 +39,9 @@ public final class AgentLogSink: Sendable {
     public let bufferLimit: Int
     private let clock: @Sendable () -> (seconds: Int, microseconds: Int)
     private let syslog: @Sendable (_ priority: Int32, _ message: String) -> Void
-    private let state = Mutex(State())
+    private let state = Locked(State())
 
-    private struct State: ~Copyable {
+    private struct State {
         var fd: Int32 = -1
         var holding = false
         var passThrough = false
@@ -179,10 +178,12 @@ public final class AgentLogSink: Sendable {
             return nil
         case .file(let path):
             // O_NOFOLLOW: never append through a symlink someone planted at the log file's path.
-            let fd = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC, 0o640)
-            if fd < 0 { return errno }
-            state.fd = fd
-            return nil
+            do {
+                state.fd = try FileDescriptor.open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NOCTTY, permissions: 0o640).rawValue
+                return nil
+            } catch {
+                return error.rawValue
+            }
         }
     }
 }
@@ -218,6 +219,5 @@ private func writeAll(_ fd: Int32, _ line: String) {
 }
 
 private func isRegularFile(_ fd: Int32) -> Bool {
-    var info = stat()
-    return fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+    (try? FileDescriptor(rawValue: fd).status())?.kind == .regular
 }

@@ -267,14 +267,3 @@ extension GuestSystem {
         return String(decoding: bytes, as: UTF8.self).trimmingWhitespace()
     }
 }
-
-extension StringProtocol {
-    /// Without leading and trailing spaces, tabs and newlines (no Foundation needed).
-    public func trimmingWhitespace() -> String {
-        let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }
-        guard let first = firstIndex(where: { !isSpace($0) }), let last = lastIndex(where: { !isSpace($0) }) else {
-            return ""
-        }
-        return String(self[first...last])
-    }
-}

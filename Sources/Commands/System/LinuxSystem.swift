@@ -40,7 +40,7 @@ public final class LinuxSystem: GuestSystem {
         let fd: FileDescriptor
         if create {
             let raw = createNew(path)
-            guard raw >= 0 else { throw QGAError.system("open(\"\(path)\")", errno: errno) }
+            guard raw >= 0 else { throw QGAError.lastCall("open(\"\(path)\")") }
             fd = FileDescriptor(rawValue: raw)
         } else {
             fd = try open(path, O_WRONLY | O_TRUNC)
@@ -67,10 +67,10 @@ public final class LinuxSystem: GuestSystem {
     /// ever written through a symlink, even one planted in between.
     private func createNew(_ path: String) -> Int32 {
         let flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC
-        let fd = Glibc.open(path, flags, 0o600)
-        if fd >= 0 || errno != EEXIST { return fd }
+        let fd = clinux_open(path, flags, 0o600)
+        if fd >= 0 || Errno.current.rawValue != EEXIST { return fd }
         if unlink(path) != 0 { return -1 }
-        return Glibc.open(path, flags, 0o600)
+        return clinux_open(path, flags, 0o600)
     }
 
     public func listDirectory(_ path: String) throws(QGAError) -> [String] {
@@ -82,23 +82,20 @@ public final class LinuxSystem: GuestSystem {
     }
 
     public func fileExists(_ path: String) -> Bool {
-        var info = stat()
-        return stat(path, &info) == 0
+        (try? FileStatus.of(path)) != nil
     }
 
     public func isDirectory(_ path: String) -> Bool {
-        var info = stat()
-        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+        (try? FileStatus.of(path))?.kind == .directory
     }
 
     public func isExecutable(_ path: String) -> Bool {
-        var info = stat()
-        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG && access(path, X_OK) == 0
+        (try? FileStatus.of(path))?.kind == .regular && access(path, X_OK) == 0
     }
 
     public func removeFile(_ path: String) throws(QGAError) {
-        if unlink(path) != 0 && errno != ENOENT {
-            throw QGAError.system("unlink(\"\(path)\")", errno: errno)
+        if unlink(path) != 0 && Errno.current != .noSuchFileOrDirectory {
+            throw QGAError.lastCall("unlink(\"\(path)\")")
         }
     }
 
@@ -109,10 +106,9 @@ public final class LinuxSystem: GuestSystem {
     public func syncFilesystems() { sync() }
 
     public func blockDevice(_ path: String) -> DeviceNumber? {
-        var info = stat()
-        guard stat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFBLK else { return nil }
+        guard let info = try? FileStatus.of(path), info.kind == .blockDevice else { return nil }
         // glibc's major()/minor() are macros Swift cannot see; this is their definition.
-        let dev = UInt64(info.st_rdev)
+        let dev = info.representedDevice
         let major = ((dev >> 8) & 0xFFF) | ((dev >> 32) & ~UInt64(0xFFF))
         let minor = (dev & 0xFF) | ((dev >> 12) & ~UInt64(0xFF))
         return DeviceNumber(major: UInt32(truncatingIfNeeded: major), minor: UInt32(truncatingIfNeeded: minor))
@@ -137,7 +133,7 @@ public final class LinuxSystem: GuestSystem {
         var range: (start: UInt64, length: UInt64, minimum: UInt64) = (0, UInt64.max, minimum)
         do {
             _ = try retryingInterrupts {
-                withUnsafeMutablePointer(to: &range) { ioctl(fd, fiTrim, UnsafeMutableRawPointer($0)) }
+                withUnsafeMutablePointer(to: &range) { clinux_ioctl(fd, fiTrim, $0) }
             }
         } catch {
             throw QGAError.system("ioctl(FITRIM)", errno: error.rawValue)
@@ -147,7 +143,7 @@ public final class LinuxSystem: GuestSystem {
 
     public func kernelIdentity() throws(QGAError) -> KernelIdentity {
         var info = utsname()
-        guard uname(&info) == 0 else { throw QGAError.system("uname failed", errno: errno) }
+        guard uname(&info) == 0 else { throw QGAError.lastCall("uname failed") }
         return KernelIdentity(
             release: cString(&info.release), version: cString(&info.version), machine: cString(&info.machine))
     }
@@ -156,7 +152,7 @@ public final class LinuxSystem: GuestSystem {
         // HOST_NAME_MAX is 64; one more byte so the result is always terminated.
         var buffer = [CChar](repeating: 0, count: max(Int(sysconf(Int32(_SC_HOST_NAME_MAX))), 64) + 1)
         guard gethostname(&buffer, buffer.count - 1) == 0 else {
-            throw QGAError.system("cannot get hostname", errno: errno)
+            throw QGAError.lastCall("cannot get hostname")
         }
         return String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
@@ -169,14 +165,14 @@ public final class LinuxSystem: GuestSystem {
 
     public func loadAverages() throws(QGAError) -> (Double, Double, Double) {
         var loads: [Double] = [0, 0, 0]
-        guard getloadavg(&loads, 3) == 3 else { throw QGAError.system("cannot query load average", errno: errno) }
+        guard getloadavg(&loads, 3) == 3 else { throw QGAError.lastCall("cannot query load average") }
         return (loads[0], loads[1], loads[2])
     }
 
     public func setSystemTime(nanoseconds: Int64) throws(QGAError) {
         var value = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
         guard clock_settime(CLOCK_REALTIME, &value) == 0 else {
-            throw QGAError.system("Failed to set time to guest", errno: errno)
+            throw QGAError.lastCall("Failed to set time to guest")
         }
     }
 
@@ -210,7 +206,7 @@ public final class LinuxSystem: GuestSystem {
 
     public func interfaceAddresses() throws(QGAError) -> [InterfaceAddress] {
         var list: UnsafeMutablePointer<ifaddrs>?
-        guard getifaddrs(&list) == 0 else { throw QGAError.system("getifaddrs failed", errno: errno) }
+        guard getifaddrs(&list) == 0 else { throw QGAError.lastCall("getifaddrs failed") }
         defer { freeifaddrs(list) }
         var result: [InterfaceAddress] = []
         var cursor = list
@@ -245,19 +241,21 @@ public final class LinuxSystem: GuestSystem {
 
     public func hardwareAddress(ofInterface name: String) throws(QGAError) -> [UInt8]? {
         let sock = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard sock >= 0 else { throw QGAError.system("failed to create socket", errno: errno) }
+        guard sock >= 0 else { throw QGAError.lastCall("failed to create socket") }
         defer { close(sock) }
         var request = ifreq()
         withUnsafeMutableBytes(of: &request.ifr_ifrn.ifrn_name) { raw in
             for (index, byte) in name.utf8.prefix(raw.count - 1).enumerated() { raw[index] = byte }
         }
-        guard ioctl(sock, UInt(SIOCGIFHWADDR), &request) == 0 else { return nil }
+        guard withUnsafeMutablePointer(to: &request, { clinux_ioctl(sock, UInt(SIOCGIFHWADDR), $0) }) == 0 else {
+            return nil
+        }
         return withUnsafeBytes(of: &request.ifr_ifru.ifru_hwaddr.sa_data) { Array($0.prefix(6)) }
     }
 
     public func filesystemUsage(_ path: String) throws(QGAError) -> FilesystemUsage {
         var info = statvfs()
-        guard statvfs(path, &info) == 0 else { throw QGAError.system("statvfs(\"\(path)\")", errno: errno) }
+        guard statvfs(path, &info) == 0 else { throw QGAError.lastCall("statvfs(\"\(path)\")") }
         return FilesystemUsage(
             fragmentSize: UInt64(info.f_frsize), blocks: UInt64(info.f_blocks), freeBlocks: UInt64(info.f_bfree),
             availableBlocks: UInt64(info.f_bavail))
@@ -283,7 +281,7 @@ public final class LinuxSystem: GuestSystem {
     }
 
     public func resolvePath(_ path: String) throws(QGAError) -> String {
-        guard let resolved = realpath(path, nil) else { throw QGAError.system("realpath(\"\(path)\")", errno: errno) }
+        guard let resolved = realpath(path, nil) else { throw QGAError.lastCall("realpath(\"\(path)\")") }
         defer { free(resolved) }
         return String(cString: resolved)
     }
@@ -300,7 +298,7 @@ public final class LinuxSystem: GuestSystem {
     }
 
     public func setPermissions(_ fd: Int32, _ permissions: UInt32) throws(QGAError) {
-        if fchmod(fd, mode_t(permissions)) != 0 { throw QGAError.system("fchmod", errno: errno) }
+        if fchmod(fd, mode_t(permissions)) != 0 { throw QGAError.lastCall("fchmod") }
     }
 
     public func readDescriptor(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(QGAError) -> Int {
@@ -321,7 +319,7 @@ public final class LinuxSystem: GuestSystem {
 
     public func seekDescriptor(_ fd: Int32, offset: Int64, whence: Int32) throws(QGAError) -> Int64 {
         let position = lseek(fd, off_t(offset), whence)
-        if position < 0 { throw QGAError.system("lseek", errno: errno) }
+        if position < 0 { throw QGAError.lastCall("lseek") }
         return Int64(position)
     }
 
@@ -337,16 +335,13 @@ public final class LinuxSystem: GuestSystem {
         var template = Array((path + ".XXXXXX").utf8CString)
         // mkostemp is a GNU extension Swift cannot see; the agent spawns from this thread only.
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        if fd >= 0 { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         let temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        guard fd >= 0 else {
-            throw QGAError("Failed to create file “\(temporary)”: \(QGAError.errorText(errno))", errno: errno)
-        }
+        guard fd >= 0 else { throw QGAError.lastCall("Failed to create file “\(temporary)”") }
+        try? FileDescriptor(rawValue: fd).setCloseOnExec()
         var failure: QGAError?
         // mkstemp creates 0600; glib's file gets the mode less the umask.
         if fchmod(fd, mode_t(permissions) & ~currentUmask()) != 0 {
-            failure = QGAError(
-                "Failed to set permissions of file “\(temporary)”: \(QGAError.errorText(errno))", errno: errno)
+            failure = QGAError.lastCall("Failed to set permissions of file “\(temporary)”")
         }
         if failure == nil {
             do {
@@ -358,14 +353,11 @@ public final class LinuxSystem: GuestSystem {
         }
         // The rename must never expose a file whose data is not on disk yet.
         if failure == nil && fsync(fd) != 0 {
-            failure = QGAError(
-                "Failed to write file “\(temporary)”: fsync() failed: \(QGAError.errorText(errno))", errno: errno)
+            failure = QGAError.lastCall("Failed to write file “\(temporary)”: fsync() failed")
         }
         close(fd)
         if failure == nil && rename(temporary, path) != 0 {
-            failure = QGAError(
-                "Failed to rename file “\(temporary)” to “\(path)”: g_rename() failed: \(QGAError.errorText(errno))",
-                errno: errno)
+            failure = QGAError.lastCall("Failed to rename file “\(temporary)” to “\(path)”: g_rename() failed")
         }
         if let failure {
             unlink(temporary)
@@ -413,20 +405,20 @@ public final class LinuxSystem: GuestSystem {
     }
 
     public func makeDirectory(_ path: String, permissions: UInt32) throws(QGAError) {
-        if mkdir(path, mode_t(permissions)) != 0 { throw QGAError.system("mkdir", errno: errno) }
+        if mkdir(path, mode_t(permissions)) != 0 { throw QGAError.lastCall("mkdir") }
     }
 
     public func setOwner(_ path: String, uid: UInt32, gid: UInt32) throws(QGAError) {
-        if lchown(path, uid, gid) != 0 { throw QGAError.system("lchown", errno: errno) }
+        if lchown(path, uid, gid) != 0 { throw QGAError.lastCall("lchown") }
     }
 
     public func setPermissions(_ path: String, _ permissions: UInt32) throws(QGAError) {
-        if chmod(path, mode_t(permissions)) != 0 { throw QGAError.system("chmod", errno: errno) }
+        if chmod(path, mode_t(permissions)) != 0 { throw QGAError.lastCall("chmod") }
     }
 
     private func filesystemIoctl(_ fd: Int32, _ request: UInt, _ name: String) throws(QGAError) {
         do {
-            _ = try retryingInterrupts { ioctl(fd, request, CInt(0)) }
+            _ = try retryingInterrupts { clinux_ioctl(fd, request, nil) }
         } catch {
             throw QGAError.system("ioctl(\(name))", errno: error.rawValue)
         }
@@ -440,6 +432,13 @@ extension InterfaceAddress.Address {
         case .ipv4(let bytes), .ipv6(let bytes): return bytes
         case .none, .other: return nil
         }
+    }
+}
+
+extension QGAError {
+    /// `message: <strerror(errno)>` for the C call that just failed.
+    static func lastCall(_ message: String) -> QGAError {
+        .system(message, errno: Errno.current.rawValue)
     }
 }
 
