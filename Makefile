@@ -20,12 +20,15 @@ build: deps
 	$(SWIFT) build
 
 # The binary that ships (what the packages install and every binary-level test runs):
-# dist/qemu-ga-swift, stripped.
+# dist/qemu-ga-swift, the agent built in Embedded Swift (scripts/build-embedded.sh: no Swift
+# runtime, stripped). `swift build` and `swift test` build the same sources in normal Swift.
 DIST = dist
-release: deps
-	$(SWIFT) build -c release --static-swift-stdlib --product qemu-ga-swift
-	mkdir -p $(DIST)
-	strip -o $(DIST)/qemu-ga-swift "$$($(SWIFT) build -c release --static-swift-stdlib --show-bin-path)/qemu-ga-swift"
+AGENT_SOURCES := $(shell find Sources/SystemCalls Sources/QGAProtocol Sources/Channel Sources/ProcessRunner \
+	Sources/FreezeHooks Sources/Commands Sources/qemu-ga-swift Sources/CLinux Sources/CJSONC Embedded -type f)
+release: deps $(DIST)/qemu-ga-swift
+
+$(DIST)/qemu-ga-swift: $(AGENT_SOURCES) scripts/build-embedded.sh
+	scripts/build-embedded.sh $@
 
 # --- Install and packages (packaging/, debian/, docs/qemu-ga-swift.8) -------------------------
 # make install [DESTDIR=...] [LAYOUT=debian|fedora] [PREFIX=/usr] [SBINDIR=...] ...

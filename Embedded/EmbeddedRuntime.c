@@ -1,0 +1,35 @@
+/* What the Embedded Swift standard library expects from the platform and the C library does not
+ * give (or gives only in recent versions). Linked into the shipped binary only: normal builds
+ * get these from the full Swift runtime and glibc. */
+#define _GNU_SOURCE
+#include <locale.h>
+#include <stdlib.h>
+
+/* Double(String): strtod in the C locale, whatever LC_NUMERIC says. Returns where parsing
+ * stopped (the runtime checks that the whole text was consumed). */
+const char *_swift_stdlib_strtod_clocale(const char *text, double *result) {
+    static locale_t c_locale;
+    if (!c_locale) c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+    char *end = (char *)text;
+    *result = c_locale ? strtod_l(text, &end, c_locale) : strtod(text, &end);
+    return end;
+}
+
+/* The Embedded standard library seeds its hashing from arc4random_buf, which glibc has only
+ * since 2.36 (Debian 12); defined here over getrandom(2) (glibc 2.25), the binary also runs on
+ * glibc 2.34 systems such as RHEL 9. */
+#include <errno.h>
+#include <sys/random.h>
+
+void arc4random_buf(void *buffer, size_t length) {
+    unsigned char *bytes = buffer;
+    while (length > 0) {
+        ssize_t got = getrandom(bytes, length, 0);
+        if (got < 0) {
+            if (errno == EINTR) continue;
+            abort(); /* no randomness at all: nothing sensible to go on with */
+        }
+        bytes += got;
+        length -= (size_t)got;
+    }
+}
