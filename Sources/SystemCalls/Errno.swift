@@ -29,6 +29,11 @@ public struct Errno: Error, Sendable, Hashable, CustomStringConvertible {
     public static var noChildProcess: Errno { Errno(ECHILD) }
     public static var nameTooLong: Errno { Errno(ENAMETOOLONG) }
     public static var ioError: Errno { Errno(EIO) }
+    public static var fileExists: Errno { Errno(EEXIST) }
+    public static var busy: Errno { Errno(EBUSY) }
+    public static var notSupported: Errno { Errno(EOPNOTSUPP) }
+    /// ENOTTY: the ioctl does not apply to this kind of file or device.
+    public static var inappropriateIoctl: Errno { Errno(ENOTTY) }
 }
 
 /// Calls `body` (a C call that returns -1 and sets `errno` on failure) until it does not fail
