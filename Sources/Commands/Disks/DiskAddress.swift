@@ -96,7 +96,7 @@ struct BlockTopology {
     /// component of the resolved path) and the addresses of the disks it lives on.
     func describe(_ devicePath: String) throws(QGAError) -> (name: String, disks: [GuestDiskAddress]) {
         var disks: [GuestDiskAddress] = []
-        let resolved = try system.resolvePath(devicePath)
+        let resolved = try worded(system.resolvePath(devicePath))
         try collect(resolved: resolved, into: &disks, depth: 0)
         return (Self.basename(resolved), disks)
     }
@@ -110,11 +110,12 @@ struct BlockTopology {
             do {
                 names = try system.listDirectory(slaves)
             } catch {
-                if error.errno == 2 { return }  // ENOENT: no slaves directory
-                throw QGAError.system("opendir(\"\(slaves)\")", errno: error.errno ?? 0)
+                if error.isNoSuchFile { return }  // no slaves directory
+                throw QGAError.system("opendir(\"\(slaves)\")", from: error)
             }
             for name in names.sorted() {
-                try collect(resolved: try system.resolvePath(slaves + "/" + name), into: &disks, depth: depth + 1)
+                let slave = try worded(system.resolvePath(slaves + "/" + name))
+                try collect(resolved: slave, into: &disks, depth: depth + 1)
             }
             return
         }

@@ -39,7 +39,7 @@ public enum GuestGetDiskStats: GuestCommand {
         do {
             bytes = try context.system.readFile(path)
         } catch {
-            throw QGAError.system("open(\"\(path)\")", errno: error.errno ?? 0)
+            throw QGAError.system("open(\"\(path)\")", from: error)
         }
         var result: [Info] = []
         for fields in ProcText.lines(bytes) {

@@ -29,7 +29,7 @@ public enum GuestGetDisks: GuestCommand {
         do {
             entries = try system.listDirectory(root)
         } catch {
-            throw QGAError.system("Can't open directory \"\(root)\"", errno: error.errno ?? 0)
+            throw QGAError.system("Can't open directory \"\(root)\"", from: error)
         }
         let topology = BlockTopology(context: context)
         var result: [Disk] = []
@@ -67,13 +67,13 @@ public enum GuestGetDisks: GuestCommand {
             if let smart = NVMeSmart(healthLog: page) { return smart }
             context.logger.debug("Failed to get smart: \(node): a log page of \(page.count) bytes")
         } catch {
-            context.logger.debug("Failed to get smart: \(node): \(error.desc)")
+            context.logger.debug("Failed to get smart: \(node): \(QGAError(error).desc)")
         }
         return nil
     }
 
     /// Subdirectories named `<disk><digit>...` or `<disk>p<digit>...` (qemu-ga's test).
-    static func partitionNames(of disk: String, in directory: String, _ system: any GuestSystem) -> [String] {
+    static func partitionNames(of disk: String, in directory: String, _ system: any GuestFiles) -> [String] {
         let names = (try? system.listDirectory(directory)) ?? []
         return names.filter { name in
             guard name.hasPrefix(disk) else { return false }

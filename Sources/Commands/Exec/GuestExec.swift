@@ -40,9 +40,7 @@ public enum GuestExec: GuestCommand {
         do {
             child = try system.spawnChild(request)
         } catch {
-            // glib's g_spawn text, which current qemu-ga passes through as it is.
-            let reason = error.errno.map(QGAError.errorText) ?? error.desc
-            throw QGAError("Failed to execute child process “\(arguments.path)” (\(reason))", errno: error.errno)
+            throw QGAError(error)
         }
         context.processes.add(child, input: input ?? [], hasOutput: mode != .none, system: system)
         context.processes.service(system: system)

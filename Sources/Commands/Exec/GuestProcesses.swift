@@ -127,14 +127,14 @@ public final class GuestProcesses {
         guard let fd = child.input else { return }
         while child.written < child.pendingInput.count {
             let result = child.pendingInput.withUnsafeBytes { raw in
-                Result { () throws(QGAError) -> Int in
+                Result { () throws(SystemCallError) -> Int in
                     try system.writeDescriptor(fd, UnsafeRawBufferPointer(rebasing: raw[child.written...]))
                 }
             }
             switch result {
             case .success(let n) where n > 0:
                 child.written += n
-            case .failure(let error) where error.errno == EAGAIN || error.errno == EWOULDBLOCK:
+            case .failure(let error) where error.wouldBlock:
                 return  // the pipe is full: the loop calls again when it drains
             default:
                 // EPIPE: the child closed its input; what it did not read is its business.
@@ -151,7 +151,7 @@ public final class GuestProcesses {
         var taken = 0
         while taken < Self.passBudget {
             let result = readBuffer.withUnsafeMutableBytes { raw in
-                Result { () throws(QGAError) -> Int in try system.readDescriptor(fd, into: raw) }
+                Result { () throws(SystemCallError) -> Int in try system.readDescriptor(fd, into: raw) }
             }
             switch result {
             case .success(let n) where n > 0:
@@ -159,7 +159,7 @@ public final class GuestProcesses {
                 let keep = min(n, Self.outputLimit - capture.data.count)
                 if keep > 0 { capture.data.append(contentsOf: readBuffer[0..<keep]) }
                 if keep < n { capture.truncated = true }
-            case .failure(let error) where error.errno == EAGAIN || error.errno == EWOULDBLOCK:
+            case .failure(let error) where error.wouldBlock:
                 return
             default:
                 // End of file (or a read error, which ends the capture as it does in qemu-ga).

@@ -81,17 +81,16 @@ public enum FSFreeze {
             do {
                 fd = try system.openDirectory(mount.directory)
             } catch {
-                throw QGAError.system("failed to open \(mount.directory)", errno: error.errno ?? EIO)
+                throw QGAError.system("failed to open \(mount.directory)", from: error)
             }
             defer { system.closeDescriptor(fd) }
             do {
                 try system.freezeFilesystem(fd)
                 frozen += 1
             } catch {
-                let errno = error.errno ?? EIO
                 // EOPNOTSUPP: the filesystem cannot freeze; EBUSY: already frozen (a bind mount).
-                if errno == EOPNOTSUPP || errno == EBUSY { continue }
-                throw QGAError.system("failed to freeze \(mount.directory)", errno: errno)
+                if error.isUnsupported || error.isBusy { continue }
+                throw QGAError.system("failed to freeze \(mount.directory)", from: error)
             }
         }
         return frozen

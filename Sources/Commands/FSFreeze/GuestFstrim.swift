@@ -39,7 +39,7 @@ public enum GuestFstrim: GuestCommand {
             do {
                 fd = try system.openDirectory(mount.directory)
             } catch {
-                result.error = "failed to open: \(QGAError.errorText(error.errno ?? EIO))"
+                result.error = "failed to open: \(error.reason)"
                 continue
             }
             defer { system.closeDescriptor(fd) }
@@ -48,10 +48,9 @@ public enum GuestFstrim: GuestCommand {
                 result.minimum = range.minimum
                 result.trimmed = range.trimmed
             } catch {
-                let errno = error.errno ?? EIO
                 // ENOTTY (a CD-ROM) and EOPNOTSUPP: this filesystem or device cannot discard.
-                result.error = errno == ENOTTY || errno == EOPNOTSUPP
-                    ? "trim not supported" : "failed to trim: \(QGAError.errorText(errno))"
+                result.error = error.isInappropriateIoctl || error.isUnsupported
+                    ? "trim not supported" : "failed to trim: \(error.reason)"
             }
         }
         // qemu-ga prepends each result, so the reply lists mounts last to first.

@@ -30,7 +30,7 @@ public enum MountTable {
         do {
             bytes = try system.readFile(mtab)
         } catch {
-            throw QGAError.system("failed to open mtab file: '\(mtab)'", errno: error.errno ?? 0)
+            throw QGAError.system("failed to open mtab file: '\(mtab)'", from: error)
         }
         return parseMounts(bytes, fileExists: system.fileExists, blockDevice: system.blockDevice)
     }

@@ -42,7 +42,7 @@ public final class GuestFileHandles {
         do {
             try context.system.replaceFile(path, with: Self.stateFile(counter: next), permissions: 0o666)
         } catch {
-            context.logger.error("failed to write persistent state to \(path): \(error.desc)")
+            context.logger.error("failed to write persistent state to \(path): \(QGAError(error).desc)")
             throw QGAError("failed to commit persistent state to disk")
         }
         descriptors[handle] = fd
@@ -61,7 +61,7 @@ public final class GuestFileHandles {
 
     /// The counter in the state file; the default when the file, the key or its number is missing
     /// (or the file is not a key file).
-    static func loadCounter(_ path: String, system: any GuestSystem) -> Int64 {
+    static func loadCounter(_ path: String, system: any GuestFiles) -> Int64 {
         guard let bytes = try? system.readFile(path) else { return firstHandle }
         return counter(inKeyFile: bytes) ?? firstHandle
     }

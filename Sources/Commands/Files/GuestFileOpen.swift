@@ -47,7 +47,7 @@ public enum GuestFileOpen: GuestCommand {
                 do {
                     fd = try system.openFile(path, flags: flags | O_EXCL, permissions: 0)
                     created = true
-                } catch where error.errno == EEXIST {
+                } catch where error.isAlreadyExisting {
                     fd = try system.openFile(path, flags: flags & ~O_CREAT, permissions: 0)
                 }
             } else {

@@ -45,7 +45,7 @@ public enum GuestFileRead: GuestCommand {
             let want = min(count - start, chunk)
             data.append(contentsOf: repeatElement(0, count: want))
             let result = data.withUnsafeMutableBytes { raw in
-                Swift.Result { () throws(QGAError) -> Int in
+                Swift.Result { () throws(SystemCallError) -> Int in
                     try system.readDescriptor(fd, into: UnsafeMutableRawBufferPointer(rebasing: raw[start..<start + want]))
                 }
             }

@@ -30,7 +30,7 @@ public enum GuestFileWrite: GuestCommand {
         var written = 0
         while written < count {
             let result = bytes.withUnsafeBytes { raw in
-                Swift.Result { () throws(QGAError) -> Int in
+                Swift.Result { () throws(SystemCallError) -> Int in
                     try system.writeDescriptor(fd, UnsafeRawBufferPointer(rebasing: raw[written..<count]))
                 }
             }

@@ -30,7 +30,7 @@ public enum GuestGetCPUStats: GuestCommand {
         do {
             bytes = try context.system.readFile(path)
         } catch {
-            throw QGAError.system("open(\"\(path)\")", errno: error.errno ?? 0)
+            throw QGAError.system("open(\"\(path)\")", from: error)
         }
         let ticks = UInt64(max(context.system.clockTicksPerSecond(), 1))
         // ticks * 1000 / hz without overflowing for large counters; saturates where even the

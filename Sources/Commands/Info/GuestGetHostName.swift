@@ -10,7 +10,7 @@ public enum GuestGetHostName: GuestCommand {
     }
 
     public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> Result {
-        Result(hostName: try context.system.hostName())
+        Result(hostName: try worded(context.system.hostName()))
     }
 }
 

@@ -13,7 +13,7 @@ public enum GuestGetLoad: GuestCommand {
     }
 
     public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> Result {
-        let (one, five, fifteen) = try context.system.loadAverages()
+        let (one, five, fifteen) = try worded(context.system.loadAverages())
         return Result(load1m: one, load5m: five, load15m: fifteen)
     }
 }

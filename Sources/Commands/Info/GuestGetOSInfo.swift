@@ -30,7 +30,7 @@ public enum GuestGetOSInfo: GuestCommand {
             result.machine = kernel.machine
         } catch {
             // uname cannot fail in practice; the distribution members are still worth sending.
-            context.logger.warning("\(error.desc)")
+            context.logger.warning(QGAError(error).desc)
         }
         if let release = load(context) {
             result.id = release["ID"]
@@ -56,7 +56,7 @@ public enum GuestGetOSInfo: GuestCommand {
                 }
                 return OSRelease(parsing: text)
             } catch {
-                context.logger.warning("failed to read '\(path)', error: \(error.desc)")
+                context.logger.warning("failed to read '\(path)', error: \(QGAError(error).desc)")
             }
         }
         return nil

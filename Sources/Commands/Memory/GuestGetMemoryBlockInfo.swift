@@ -11,9 +11,7 @@ public enum GuestGetMemoryBlockInfo: GuestCommand {
 
     public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> Result {
         let root = MemorySysfs.root(context.paths)
-        if !context.system.isDirectory(root) {
-            _ = try context.system.listDirectory(root)  // throws open("<root>"): <strerror>
-        }
+        try worded(context.system.checkDirectory(root))  // open("<root>"): <strerror>
         let bytes = try MemorySysfs.readAttribute(root, "block_size_bytes", context.system)
         let text = String(decoding: bytes, as: UTF8.self).trimmingWhitespace()
         guard let size = parseHex(text) else {

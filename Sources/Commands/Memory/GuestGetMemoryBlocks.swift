@@ -17,10 +17,9 @@ public enum GuestGetMemoryBlocks: GuestCommand {
         do {
             entries = try context.system.listDirectory(root)
         } catch {
-            guard let code = error.errno else { throw error }
-            if code == ENOENT { return [] }
+            if error.isNoSuchFile { return [] }
             // qemu-ga's text, missing space included.
-            throw QGAError.system("Can't open directory\"\(root)\"", errno: code)
+            throw QGAError.system("Can't open directory\"\(root)\"", from: error)
         }
         let indexes = entries.compactMap { name -> UInt64? in
             guard let index = MemorySysfs.physIndex(ofEntry: name),

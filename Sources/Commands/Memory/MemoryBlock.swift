@@ -4,6 +4,7 @@ import Glibc
 import Musl
 #endif
 import QGAProtocol
+import SystemCalls
 
 /// One memory block (`GuestMemoryBlock`): returned by `guest-get-memory-blocks`, taken by
 /// `guest-set-memory-blocks` (where `can-offline` is accepted and ignored).
@@ -82,17 +83,28 @@ enum MemorySysfs {
 
     /// A small sysfs attribute, with qemu-ga's `ga_read_sysfs_file` error texts
     /// (`open sysfs file "state": …`, `pread sysfs file "state": unexpected EOF`).
-    static func readAttribute(_ directory: String, _ name: String, _ system: any GuestSystem) throws(QGAError)
+    static func readAttribute(_ directory: String, _ name: String, _ system: any GuestFiles) throws(QGAError)
         -> [UInt8]
+    {
+        guard let bytes = try readAttributeIfPresent(directory, name, system) else {
+            throw QGAError.system("open sysfs file \"\(name)\"", errno: ENOENT)
+        }
+        return bytes
+    }
+
+    /// The attribute as ``readAttribute(_:_:_:)`` reads it, nil when it does not exist (ENOENT):
+    /// some kernels have no `state` or `removable`.
+    static func readAttributeIfPresent(_ directory: String, _ name: String, _ system: any GuestFiles)
+        throws(QGAError) -> [UInt8]?
     {
         let bytes: [UInt8]
         do {
             bytes = try system.readFile(directory + name, maxBytes: 64)
+        } catch where error.isNoSuchFile {
+            return nil
         } catch {
-            guard let code = error.errno else { throw error }
-            // The seam names the failing call first: open(…) or read(…).
-            let call = error.desc.hasPrefix("open(") ? "open" : "pread"
-            throw QGAError.system("\(call) sysfs file \"\(name)\"", errno: code)
+            let call = error.call == .open ? "open" : "pread"
+            throw QGAError.system("\(call) sysfs file \"\(name)\"", from: error)
         }
         guard !bytes.isEmpty else { throw QGAError("pread sysfs file \"\(name)\": unexpected EOF") }
         return bytes
@@ -105,22 +117,13 @@ enum MemorySysfs {
     /// directory (no stat per block here: a large guest has thousands).
     static func read(_ index: UInt64, _ context: CommandContext) throws(QGAError) -> GuestMemoryBlock {
         let directory = directory(index, context.paths)
-        let state: [UInt8]
-        do {
-            state = try readAttribute(directory, "state", context.system)
-        } catch {
+        guard let state = try readAttributeIfPresent(directory, "state", context.system) else {
             // Kernels without `state` cannot offline memory at all.
-            if error.errno == ENOENT { return GuestMemoryBlock(physIndex: index, online: true, canOffline: false) }
-            throw error
+            return GuestMemoryBlock(physIndex: index, online: true, canOffline: false)
         }
-        var canOffline = false
-        do {
-            let removable = try readAttribute(directory, "removable", context.system)
-            canOffline = removable.first != UInt8(ascii: "0")
-        } catch {
-            // No `removable` file: the block cannot be offlined.
-            if error.errno != ENOENT { throw error }
-        }
+        // No `removable` file: the block cannot be offlined.
+        let removable = try readAttributeIfPresent(directory, "removable", context.system)
+        let canOffline = removable.map { $0.first != UInt8(ascii: "0") } ?? false
         return GuestMemoryBlock(physIndex: index, online: isOnline(state), canOffline: canOffline)
     }
 
@@ -128,35 +131,35 @@ enum MemorySysfs {
     /// Never throws: every failure is a per-block response with the errno.
     static func set(_ request: GuestMemoryBlock, _ context: CommandContext) -> GuestMemoryBlockResponse {
         let index = request.physIndex
-        func response(_ type: GuestMemoryBlockResponseType, _ error: QGAError? = nil) -> GuestMemoryBlockResponse {
-            GuestMemoryBlockResponse(
-                physIndex: index, response: type, errorCode: error.map { Int64($0.errno ?? 0) })
+        func response(_ type: GuestMemoryBlockResponseType, errno: Int32? = nil) -> GuestMemoryBlockResponse {
+            GuestMemoryBlockResponse(physIndex: index, response: type, errorCode: errno.map { Int64($0) })
+        }
+        func response(_ type: GuestMemoryBlockResponseType, _ error: SystemCallError) -> GuestMemoryBlockResponse {
+            response(type, errno: error.errno.rawValue)
         }
         let system = context.system
-        let root = root(context.paths)
-        if !system.isDirectory(root) {
-            do {
-                _ = try system.listDirectory(root)
-            } catch {
-                // No memory directory in sysfs: this guest cannot hot-(un)plug memory.
-                return response(error.errno == ENOENT ? .operationNotSupported : .operationFailed, error)
-            }
+        do {
+            try system.checkDirectory(root(context.paths))
+        } catch {
+            // No memory directory in sysfs: this guest cannot hot-(un)plug memory.
+            return response(error.isNoSuchFile ? .operationNotSupported : .operationFailed, error)
         }
         let directory = directory(index, context.paths)
-        if !system.isDirectory(directory) {
-            do {
-                _ = try system.listDirectory(directory)
-            } catch {
-                return response(error.errno == ENOENT ? .notFound : .operationFailed, error)
-            }
+        do {
+            try system.checkDirectory(directory)
+        } catch {
+            return response(error.isNoSuchFile ? .notFound : .operationFailed, error)
         }
         let state: [UInt8]
         do {
-            state = try readAttribute(directory, "state", system)
+            guard let present = try readAttributeIfPresent(directory, "state", system) else {
+                // Without `state` a block is always online: onlining it is a no-op.
+                return request.online ? response(.success) : response(.operationNotSupported, errno: ENOENT)
+            }
+            state = present
         } catch {
-            guard error.errno == ENOENT else { return response(.operationFailed, error) }
-            // Without `state` a block is always online: onlining it is a no-op.
-            return request.online ? response(.success) : response(.operationNotSupported, error)
+            // An unexpected EOF has no errno: qemu-ga reports 0.
+            return response(.operationFailed, errno: error.errno ?? 0)
         }
         guard isOnline(state) != request.online else { return response(.success) }
         do {

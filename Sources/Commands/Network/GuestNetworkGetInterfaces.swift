@@ -37,7 +37,7 @@ public enum GuestNetworkGetInterfaces: GuestCommand {
     }
 
     public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> [Interface] {
-        let entries = try context.system.interfaceAddresses()
+        let entries = try worded(context.system.interfaceAddresses())
         var interfaces: [Interface] = []
         var index: [String: Int] = [:]
         var hardwareTried: Set<String> = []
@@ -54,8 +54,8 @@ public enum GuestNetworkGetInterfaces: GuestCommand {
             if !hardwareTried.contains(entry.name) {
                 hardwareTried.insert(entry.name)
                 // None (or the interface just went away) is not an error; no socket is.
-                interfaces[position].hardwareAddress = try context.system.hardwareAddress(ofInterface: entry.name)
-                    .map(IPAddressText.hardware)
+                let hardware = try worded(context.system.hardwareAddress(ofInterface: entry.name))
+                interfaces[position].hardwareAddress = hardware.map(IPAddressText.hardware)
             }
             let type: String
             let bytes: [UInt8]

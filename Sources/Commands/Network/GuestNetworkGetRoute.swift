@@ -42,15 +42,15 @@ public enum GuestNetworkGetRoute: GuestCommand {
         do {
             routes += parseIPv4(try context.system.readFile(ipv4))
         } catch {
-            throw QGAError.system("open(\"\(ipv4)\")", errno: error.errno ?? 0)
+            throw QGAError.system("open(\"\(ipv4)\")", from: error)
         }
         let ipv6 = context.paths.proc("net/ipv6_route")
         do {
             routes += parseIPv6(try context.system.readFile(ipv6))
-        } catch where error.errno == ENOENT {
+        } catch where error.isNoSuchFile {
             context.logger.debug("no \(ipv6): IPv6 is disabled")
         } catch {
-            throw QGAError.system("open(\"\(ipv6)\")", errno: error.errno ?? 0)
+            throw QGAError.system("open(\"\(ipv6)\")", from: error)
         }
         return routes
     }

@@ -121,13 +121,12 @@ enum GuestSuspend {
         do {
             try context.system.writeFile(path, Array(word.utf8))
         } catch {
-            let reason = error.errno.map(QGAError.errorText) ?? error.desc
-            throw QGAError("suspend: cannot write to '\(path)': \(reason)", errno: error.errno)
+            throw QGAError.system("suspend: cannot write to '\(path)'", from: error)
         }
     }
 
     /// Runs a suspending helper; failures carry qemu-ga's text and the helper's own output.
-    /// qemu-ga words these apart from its other helpers (``GuestSystem/runHelper(_:toDo:)``):
+    /// qemu-ga words these apart from its other helpers (``GuestProcessControl/runHelper(_:toDo:)``):
     /// `the helper program '...'` instead of `child process has failed to ...`.
     static func runSuspendHelper(_ program: String, _ arguments: [String], _ context: CommandContext) throws(QGAError) {
         let invocation = ProcessInvocation(program, arguments, timeout: suspendTimeout)

@@ -3,132 +3,156 @@ import QGAProtocol
 
 /// The one seam between handlers and the operating system.
 ///
-/// Handlers never call the C library directly: they go through this protocol, so they can be
+/// Handlers never call the C library directly: they go through these protocols, so they can be
 /// tested against a fake (a temp-dir tree and a recording runner). ``LinuxSystem`` is the
-/// real implementation. Errors carry qemu-ga's texts and the errno.
-public protocol GuestSystem: AnyObject {
+/// real implementation. The seam is split by concern, so a helper that needs only files takes
+/// `any GuestFiles` and its test fake implements only that. Every failing call throws a
+/// ``SystemCallError`` (call, path, errno); qemu-ga's texts are worded from it in one place,
+/// `QGAError.init(_:)` in QGAError+Seam.swift.
+public protocol GuestSystem:
+    GuestFiles, GuestDescriptors, GuestProcessControl, GuestFilesystems, GuestNetwork, GuestClockAndIdentity,
+    GuestUsers
+{}
+
+/// Files and directories by path.
+public protocol GuestFiles: AnyObject {
     /// The whole file. The corresponding C functions are `open(2)` and `read(2)`.
-    func readFile(_ path: String) throws(QGAError) -> [UInt8]
+    func readFile(_ path: String) throws(SystemCallError) -> [UInt8]
     /// At most `maxBytes` from the start of the file, in one `read(2)`: enough for a sysfs
     /// attribute, which the kernel hands out whole on the first read, without a second read
     /// to see EOF. The corresponding C functions are `open(2)` and `read(2)`.
-    func readFile(_ path: String, maxBytes: Int) throws(QGAError) -> [UInt8]
+    func readFile(_ path: String, maxBytes: Int) throws(SystemCallError) -> [UInt8]
     /// Replaces the file's content (`open(O_WRONLY|O_TRUNC)`, `write(2)`). With `create`, a new
     /// file replaces whatever is at `path` (`unlink(2)`, `open(O_CREAT|O_EXCL|O_NOFOLLOW)`), so
     /// a planted symlink is never written through.
-    func writeFile(_ path: String, _ bytes: [UInt8], create: Bool) throws(QGAError)
-    /// Names in a directory, without `.` and `..`, in directory order (`readdir(3)`).
-    func listDirectory(_ path: String) throws(QGAError) -> [String]
+    func writeFile(_ path: String, _ bytes: [UInt8], create: Bool) throws(SystemCallError)
+    /// Replaces a file atomically, as glib's `g_file_set_contents`: a new `<path>.XXXXXX`
+    /// beside it (`permissions` less the umask), written, `fsync`ed and renamed over `path`.
+    /// Each step has its own ``SystemCallError/Call`` (glib words each apart).
+    func replaceFile(_ path: String, with bytes: [UInt8], permissions: UInt32) throws(SystemCallError)
+    /// Removes a file (`unlink(2)`); a missing file is not an error.
+    func removeFile(_ path: String) throws(SystemCallError)
+    /// Names in a directory, without `.` and `..`, in directory order (`readdir(3)`); a
+    /// failure is the `open` of the directory.
+    func listDirectory(_ path: String) throws(SystemCallError) -> [String]
+    /// Fails as opening the directory fails (`open(O_RDONLY|O_DIRECTORY)`, then `close(2)`):
+    /// for a handler that must report why a sysfs directory is unusable, as qemu-ga's `open`
+    /// of it does, without reading its entries.
+    func checkDirectory(_ path: String) throws(SystemCallError)
     /// `stat(2)` succeeds.
     func fileExists(_ path: String) -> Bool
     /// A directory (`stat(2)`, `S_ISDIR`).
     func isDirectory(_ path: String) -> Bool
     /// `access(X_OK)` on a regular file.
     func isExecutable(_ path: String) -> Bool
-    /// Removes a file (`unlink(2)`); a missing file is not an error.
-    func removeFile(_ path: String) throws(QGAError)
-    /// Runs a child process to completion.
-    func run(_ invocation: ProcessInvocation) -> ProcessOutcome
-    /// Flushes every filesystem (`sync(2)`).
-    func syncFilesystems()
-
-    // Filesystem freeze and trim: the `FI*` ioctls on a mountpoint's directory.
-
-    /// The device number of a block device node (`stat(2)`, `S_ISBLK`); nil for anything else.
-    func blockDevice(_ path: String) -> DeviceNumber?
-    /// Opens a directory for the filesystem ioctls (`open(O_RDONLY|O_CLOEXEC)`); the error
-    /// carries the errno.
-    func openDirectory(_ path: String) throws(QGAError) -> Int32
-    /// `close(2)`.
-    func closeDescriptor(_ fd: Int32)
-    /// Freezes the filesystem `fd` lives on (`ioctl(FIFREEZE)`); the error carries the errno.
-    func freezeFilesystem(_ fd: Int32) throws(QGAError)
-    /// One `ioctl(FITHAW)`; each successful call undoes one freeze.
-    func thawFilesystem(_ fd: Int32) throws(QGAError)
-    /// Discards unused blocks of the whole filesystem (`ioctl(FITRIM)`, start 0, length all).
-    func trimFilesystem(_ fd: Int32, minimum: UInt64) throws(QGAError) -> TrimmedRange
-
-    // System information (guest-get-osinfo, -host-name, -time, -timezone, -users, ...).
-
-    /// The running kernel. The corresponding C function is `uname(2)`.
-    func kernelIdentity() throws(QGAError) -> KernelIdentity
-    /// The host name. The corresponding C function is `gethostname(2)`.
-    func hostName() throws(QGAError) -> String
-    /// Nanoseconds since the epoch. The corresponding C function is `clock_gettime(CLOCK_REALTIME)`.
-    func realTime() -> Int64
-    /// The 1, 5 and 15 minute load averages. The corresponding C function is `getloadavg(3)`
-    /// (the kernel's fixed-point values from `sysinfo(2)`, not `/proc/loadavg`'s two decimals).
-    func loadAverages() throws(QGAError) -> (Double, Double, Double)
-    /// Sets the system clock. The corresponding C function is `clock_settime(CLOCK_REALTIME)`.
-    /// Never called by tests except on a fake.
-    func setSystemTime(nanoseconds: Int64) throws(QGAError)
-    /// The local time zone's abbreviation and UTC offset at a moment (seconds since the
-    /// epoch). The corresponding C functions are `tzset(3)` and `localtime_r(3)`.
-    func localTimeZone(at seconds: Int64) -> LocalTimeZone
-    /// Every record of the user accounting database (utmp). The corresponding C functions
-    /// are `setutxent(3)`, `getutxent(3)` and `endutxent(3)`.
-    func userAccountingRecords() -> [UserAccountingRecord]
-    /// Clock ticks per second, the unit of `/proc/stat`. The corresponding C function is
-    /// `sysconf(_SC_CLK_TCK)`.
-    func clockTicksPerSecond() -> Int
-    /// Every address of every interface, in the kernel's order (links first). The
-    /// corresponding C function is `getifaddrs(3)`.
-    func interfaceAddresses() throws(QGAError) -> [InterfaceAddress]
-    /// The first six bytes of an interface's hardware address, nil when the kernel has none
-    /// for it. The corresponding C call is `ioctl(SIOCGIFHWADDR)` on an `AF_INET` socket;
-    /// only failing to create that socket is an error.
-    func hardwareAddress(ofInterface name: String) throws(QGAError) -> [UInt8]?
-    /// Size and free space of the filesystem holding `path`. The corresponding C function
-    /// is `statvfs(3)`.
-    func filesystemUsage(_ path: String) throws(QGAError) -> FilesystemUsage
-    /// The SMART / Health Information log page (NVMe log id 2, 512 bytes, little endian) of
-    /// the controller behind the NVMe block device node `device`. The corresponding C call is
-    /// `ioctl(NVME_IOCTL_ADMIN_CMD)` with Get Log Page on a descriptor opened read-only.
-    func nvmeHealthLog(_ device: String) throws(QGAError) -> [UInt8]
     /// The canonical absolute path, symlinks resolved. The corresponding C function is
     /// `realpath(3)`.
-    func resolvePath(_ path: String) throws(QGAError) -> String
+    func resolvePath(_ path: String) throws(SystemCallError) -> String
     /// The target of a symbolic link, nil when `path` is not one. The corresponding C
     /// function is `readlink(2)`.
     func symbolicLinkTarget(_ path: String) -> String?
+    /// `mkdir(2)`.
+    func makeDirectory(_ path: String, permissions: UInt32) throws(SystemCallError)
+    /// `lchown(2)`: never follows a symbolic link planted in a user's directory.
+    func setOwner(_ path: String, uid: UInt32, gid: UInt32) throws(SystemCallError)
+    /// `chmod(2)`.
+    func setPermissions(_ path: String, _ permissions: UInt32) throws(SystemCallError)
+}
 
-    // Files the host opens with guest-file-open. Errors carry the errno; handlers word them.
-
+/// Open descriptors: the files the host opens with guest-file-open, and guest-exec's pipes.
+public protocol GuestDescriptors: AnyObject {
     /// `open(2)` with `O_CLOEXEC` added; `permissions` apply (less the umask) when it creates.
-    func openFile(_ path: String, flags: Int32, permissions: UInt32) throws(QGAError) -> Int32
+    func openFile(_ path: String, flags: Int32, permissions: UInt32) throws(SystemCallError) -> Int32
     /// `fchmod(2)`.
-    func setPermissions(_ fd: Int32, _ permissions: UInt32) throws(QGAError)
+    func setPermissions(_ fd: Int32, _ permissions: UInt32) throws(SystemCallError)
     /// One `read(2)` into `buffer` (EINTR retried); 0 at end of file, EAGAIN as an error.
-    func readDescriptor(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(QGAError) -> Int
+    func readDescriptor(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(SystemCallError) -> Int
     /// One `write(2)` (EINTR retried); the number of bytes written.
-    func writeDescriptor(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws(QGAError) -> Int
+    func writeDescriptor(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws(SystemCallError) -> Int
     /// `lseek(2)`; the new offset.
-    func seekDescriptor(_ fd: Int32, offset: Int64, whence: Int32) throws(QGAError) -> Int64
+    func seekDescriptor(_ fd: Int32, offset: Int64, whence: Int32) throws(SystemCallError) -> Int64
     /// `close(2)` of a real descriptor, with its error (EIO from a network filesystem).
-    func closeFile(_ fd: Int32) throws(QGAError)
-    /// Replaces a file atomically, as glib's `g_file_set_contents`: a new `<path>.XXXXXX`
-    /// beside it (`permissions` less the umask), written, `fsync`ed and renamed over `path`.
-    /// The error uses glib's wording (`Failed to create file “…”: …`).
-    func replaceFile(_ path: String, with bytes: [UInt8], permissions: UInt32) throws(QGAError)
+    func closeFile(_ fd: Int32) throws(SystemCallError)
+}
 
-    // guest-exec children: started by posix_spawn, collected without blocking.
-
-    /// Starts a child without waiting for it; the agent's pipe ends are non-blocking.
-    /// The error carries the errno of the failed exec.
-    func spawnChild(_ request: ChildRequest) throws(QGAError) -> SpawnedChild
+/// Child processes: helpers run to completion, and guest-exec children.
+public protocol GuestProcessControl: AnyObject {
+    /// Runs a child process to completion.
+    func run(_ invocation: ProcessInvocation) -> ProcessOutcome
+    /// Starts a child without waiting for it (`posix_spawn`); the agent's pipe ends are
+    /// non-blocking. The error carries the errno of the failed exec.
+    func spawnChild(_ request: ChildRequest) throws(SystemCallError) -> SpawnedChild
     /// `waitpid(pid, WNOHANG)`: how the child ended, or nil while it runs.
     func reapChild(_ pid: Int32) -> ChildExit?
+}
 
-    // Accounts (guest-ssh-*-authorized-keys).
+/// Filesystems and disks: sync, freeze and trim (the `FI*` ioctls on a mountpoint's
+/// directory), usage, block devices and the NVMe health log.
+public protocol GuestFilesystems: AnyObject {
+    /// Flushes every filesystem (`sync(2)`).
+    func syncFilesystems()
+    /// The device number of a block device node (`stat(2)`, `S_ISBLK`); nil for anything else.
+    func blockDevice(_ path: String) -> DeviceNumber?
+    /// Opens a directory for the filesystem ioctls (`open(O_RDONLY|O_CLOEXEC)`).
+    func openDirectory(_ path: String) throws(SystemCallError) -> Int32
+    /// `close(2)`.
+    func closeDescriptor(_ fd: Int32)
+    /// Freezes the filesystem `fd` lives on (`ioctl(FIFREEZE)`).
+    func freezeFilesystem(_ fd: Int32) throws(SystemCallError)
+    /// One `ioctl(FITHAW)`; each successful call undoes one freeze.
+    func thawFilesystem(_ fd: Int32) throws(SystemCallError)
+    /// Discards unused blocks of the whole filesystem (`ioctl(FITRIM)`, start 0, length all).
+    func trimFilesystem(_ fd: Int32, minimum: UInt64) throws(SystemCallError) -> TrimmedRange
+    /// Size and free space of the filesystem holding `path`. The corresponding C function
+    /// is `statvfs(3)`.
+    func filesystemUsage(_ path: String) throws(SystemCallError) -> FilesystemUsage
+    /// The SMART / Health Information log page (NVMe log id 2, 512 bytes, little endian) of
+    /// the controller behind the NVMe block device node `device`. The corresponding C call is
+    /// `ioctl(NVME_IOCTL_ADMIN_CMD)` with Get Log Page on a descriptor opened read-only.
+    func nvmeHealthLog(_ device: String) throws(SystemCallError) -> [UInt8]
+}
 
+/// Network interfaces (guest-network-get-interfaces).
+public protocol GuestNetwork: AnyObject {
+    /// Every address of every interface, in the kernel's order (links first). The
+    /// corresponding C function is `getifaddrs(3)`.
+    func interfaceAddresses() throws(SystemCallError) -> [InterfaceAddress]
+    /// The first six bytes of an interface's hardware address, nil when the kernel has none
+    /// for it. The corresponding C call is `ioctl(SIOCGIFHWADDR)` on an `AF_INET` socket;
+    /// only failing to create that socket is an error.
+    func hardwareAddress(ofInterface name: String) throws(SystemCallError) -> [UInt8]?
+}
+
+/// The clock and what identifies the running system (guest-get-osinfo, -host-name, -time,
+/// -timezone, -load, -cpustats).
+public protocol GuestClockAndIdentity: AnyObject {
+    /// The running kernel. The corresponding C function is `uname(2)`.
+    func kernelIdentity() throws(SystemCallError) -> KernelIdentity
+    /// The host name. The corresponding C function is `gethostname(2)`.
+    func hostName() throws(SystemCallError) -> String
+    /// Nanoseconds since the epoch. The corresponding C function is `clock_gettime(CLOCK_REALTIME)`.
+    func realTime() -> Int64
+    /// Sets the system clock. The corresponding C function is `clock_settime(CLOCK_REALTIME)`.
+    /// Never called by tests except on a fake.
+    func setSystemTime(nanoseconds: Int64) throws(SystemCallError)
+    /// The local time zone's abbreviation and UTC offset at a moment (seconds since the
+    /// epoch). The corresponding C functions are `tzset(3)` and `localtime_r(3)`.
+    func localTimeZone(at seconds: Int64) -> LocalTimeZone
+    /// The 1, 5 and 15 minute load averages. The corresponding C function is `getloadavg(3)`
+    /// (the kernel's fixed-point values from `sysinfo(2)`, not `/proc/loadavg`'s two decimals).
+    func loadAverages() throws(SystemCallError) -> (Double, Double, Double)
+    /// Clock ticks per second, the unit of `/proc/stat`. The corresponding C function is
+    /// `sysconf(_SC_CLK_TCK)`.
+    func clockTicksPerSecond() -> Int
+}
+
+/// Accounts (guest-ssh-*-authorized-keys) and logins (guest-get-users).
+public protocol GuestUsers: AnyObject {
     /// The account named `name` (`getpwnam_r(3)`), or nil when there is none.
     func userAccount(_ name: String) -> UserAccount?
-    /// `mkdir(2)`.
-    func makeDirectory(_ path: String, permissions: UInt32) throws(QGAError)
-    /// `lchown(2)`: never follows a symbolic link planted in a user's directory.
-    func setOwner(_ path: String, uid: UInt32, gid: UInt32) throws(QGAError)
-    /// `chmod(2)`.
-    func setPermissions(_ path: String, _ permissions: UInt32) throws(QGAError)
+    /// Every record of the user accounting database (utmp). The corresponding C functions
+    /// are `setutxent(3)`, `getutxent(3)` and `endutxent(3)`.
+    func userAccountingRecords() -> [UserAccountingRecord]
 }
 
 /// What the agent needs of a passwd entry.
@@ -252,17 +276,17 @@ public struct TrimmedRange: Sendable, Equatable {
     }
 }
 
-extension GuestSystem {
-    public func readFile(_ path: String, maxBytes: Int) throws(QGAError) -> [UInt8] {
+extension GuestFiles {
+    public func readFile(_ path: String, maxBytes: Int) throws(SystemCallError) -> [UInt8] {
         Array(try readFile(path).prefix(maxBytes))
     }
 
-    public func writeFile(_ path: String, _ bytes: [UInt8]) throws(QGAError) {
+    public func writeFile(_ path: String, _ bytes: [UInt8]) throws(SystemCallError) {
         try writeFile(path, bytes, create: false)
     }
 
     /// The file as text, with surrounding whitespace removed.
-    public func readText(_ path: String) throws(QGAError) -> String {
+    public func readText(_ path: String) throws(SystemCallError) -> String {
         let bytes = try readFile(path)
         return String(decoding: bytes, as: UTF8.self).trimmingWhitespace()
     }

@@ -1,7 +1,7 @@
 import ProcessRunner
 import QGAProtocol
 
-extension GuestSystem {
+extension GuestProcessControl {
     /// Runs a helper program for a command and maps a failure to upstream qemu-ga's
     /// `ga_run_command` texts: `child process has failed to <action>: <output or exit status N>`,
     /// `child process has terminated abnormally[: <output>]`, and for a failed exec

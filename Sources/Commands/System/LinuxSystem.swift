@@ -12,17 +12,17 @@ import SystemCalls
 public final class LinuxSystem: GuestSystem {
     public init() {}
 
-    public func readFile(_ path: String) throws(QGAError) -> [UInt8] {
+    public func readFile(_ path: String) throws(SystemCallError) -> [UInt8] {
         let fd = try open(path, O_RDONLY)
         defer { try? fd.close() }
         do {
             return try fd.readToEnd()
         } catch {
-            throw QGAError.system("read(\"\(path)\")", errno: error.rawValue)
+            throw SystemCallError(.read, path: path, errno: error)
         }
     }
 
-    public func readFile(_ path: String, maxBytes: Int) throws(QGAError) -> [UInt8] {
+    public func readFile(_ path: String, maxBytes: Int) throws(SystemCallError) -> [UInt8] {
         let fd = try open(path, O_RDONLY)
         defer { try? fd.close() }
         var buffer = [UInt8](repeating: 0, count: max(0, maxBytes))
@@ -32,15 +32,15 @@ public final class LinuxSystem: GuestSystem {
             }.get()
             return Array(buffer[0..<n])
         } catch {
-            throw QGAError.system("read(\"\(path)\")", errno: error.rawValue)
+            throw SystemCallError(.read, path: path, errno: error)
         }
     }
 
-    public func writeFile(_ path: String, _ bytes: [UInt8], create: Bool) throws(QGAError) {
+    public func writeFile(_ path: String, _ bytes: [UInt8], create: Bool) throws(SystemCallError) {
         let fd: FileDescriptor
         if create {
             let raw = createNew(path)
-            guard raw >= 0 else { throw QGAError.lastCall("open(\"\(path)\")") }
+            guard raw >= 0 else { throw SystemCallError.last(.open, path: path) }
             fd = FileDescriptor(rawValue: raw)
         } else {
             fd = try open(path, O_WRONLY | O_TRUNC)
@@ -49,16 +49,16 @@ public final class LinuxSystem: GuestSystem {
         do {
             try fd.writeAll(bytes)
         } catch {
-            throw QGAError.system("write(\"\(path)\")", errno: error.rawValue)
+            throw SystemCallError(.write, path: path, errno: error)
         }
     }
 
-    /// `open(2)` (close-on-exec), its error worded as qemu-ga's `open("PATH"): TEXT`.
-    private func open(_ path: String, _ flags: Int32, permissions: UInt32 = 0o666) throws(QGAError) -> FileDescriptor {
+    /// `open(2)` (close-on-exec).
+    private func open(_ path: String, _ flags: Int32, permissions: UInt32 = 0o666) throws(SystemCallError) -> FileDescriptor {
         do {
             return try FileDescriptor.open(path, flags, permissions: permissions)
         } catch {
-            throw QGAError.system("open(\"\(path)\")", errno: error.rawValue)
+            throw SystemCallError(.open, path: path, errno: error)
         }
     }
 
@@ -73,12 +73,17 @@ public final class LinuxSystem: GuestSystem {
         return clinux_open(path, flags, 0o600)
     }
 
-    public func listDirectory(_ path: String) throws(QGAError) -> [String] {
+    public func listDirectory(_ path: String) throws(SystemCallError) -> [String] {
         do {
             return try Directory.names(path)
         } catch {
-            throw QGAError.system("open(\"\(path)\")", errno: error.rawValue)
+            throw SystemCallError(.open, path: path, errno: error)
         }
+    }
+
+    public func checkDirectory(_ path: String) throws(SystemCallError) {
+        let fd = try open(path, O_RDONLY | O_DIRECTORY)
+        try? fd.close()
     }
 
     public func fileExists(_ path: String) -> Bool {
@@ -93,9 +98,9 @@ public final class LinuxSystem: GuestSystem {
         (try? FileStatus.of(path))?.kind == .regular && access(path, X_OK) == 0
     }
 
-    public func removeFile(_ path: String) throws(QGAError) {
+    public func removeFile(_ path: String) throws(SystemCallError) {
         if unlink(path) != 0 && Errno.current != .noSuchFileOrDirectory {
-            throw QGAError.lastCall("unlink(\"\(path)\")")
+            throw SystemCallError.last(.unlink, path: path)
         }
     }
 
@@ -114,21 +119,21 @@ public final class LinuxSystem: GuestSystem {
         return DeviceNumber(major: UInt32(truncatingIfNeeded: major), minor: UInt32(truncatingIfNeeded: minor))
     }
 
-    public func openDirectory(_ path: String) throws(QGAError) -> Int32 {
+    public func openDirectory(_ path: String) throws(SystemCallError) -> Int32 {
         try open(path, O_RDONLY).rawValue
     }
 
     public func closeDescriptor(_ fd: Int32) { close(fd) }
 
-    public func freezeFilesystem(_ fd: Int32) throws(QGAError) {
-        try filesystemIoctl(fd, fiFreeze, "FIFREEZE")
+    public func freezeFilesystem(_ fd: Int32) throws(SystemCallError) {
+        try filesystemIoctl(fd, fiFreeze, .freeze)
     }
 
-    public func thawFilesystem(_ fd: Int32) throws(QGAError) {
-        try filesystemIoctl(fd, fiThaw, "FITHAW")
+    public func thawFilesystem(_ fd: Int32) throws(SystemCallError) {
+        try filesystemIoctl(fd, fiThaw, .thaw)
     }
 
-    public func trimFilesystem(_ fd: Int32, minimum: UInt64) throws(QGAError) -> TrimmedRange {
+    public func trimFilesystem(_ fd: Int32, minimum: UInt64) throws(SystemCallError) -> TrimmedRange {
         // struct fstrim_range { __u64 start, len, minlen; }: the kernel writes back len and minlen.
         var range: (start: UInt64, length: UInt64, minimum: UInt64) = (0, UInt64.max, minimum)
         do {
@@ -136,23 +141,23 @@ public final class LinuxSystem: GuestSystem {
                 withUnsafeMutablePointer(to: &range) { clinux_ioctl(fd, fiTrim, $0) }
             }
         } catch {
-            throw QGAError.system("ioctl(FITRIM)", errno: error.rawValue)
+            throw SystemCallError(.trim, errno: error)
         }
         return TrimmedRange(trimmed: range.length, minimum: range.minimum)
     }
 
-    public func kernelIdentity() throws(QGAError) -> KernelIdentity {
+    public func kernelIdentity() throws(SystemCallError) -> KernelIdentity {
         var info = utsname()
-        guard uname(&info) == 0 else { throw QGAError.lastCall("uname failed") }
+        guard uname(&info) == 0 else { throw SystemCallError.last(.uname) }
         return KernelIdentity(
             release: cString(&info.release), version: cString(&info.version), machine: cString(&info.machine))
     }
 
-    public func hostName() throws(QGAError) -> String {
+    public func hostName() throws(SystemCallError) -> String {
         // HOST_NAME_MAX is 64; one more byte so the result is always terminated.
         var buffer = [CChar](repeating: 0, count: max(Int(sysconf(Int32(_SC_HOST_NAME_MAX))), 64) + 1)
         guard gethostname(&buffer, buffer.count - 1) == 0 else {
-            throw QGAError.lastCall("cannot get hostname")
+            throw SystemCallError.last(.gethostname)
         }
         return String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
@@ -163,16 +168,16 @@ public final class LinuxSystem: GuestSystem {
         return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
     }
 
-    public func loadAverages() throws(QGAError) -> (Double, Double, Double) {
+    public func loadAverages() throws(SystemCallError) -> (Double, Double, Double) {
         var loads: [Double] = [0, 0, 0]
-        guard getloadavg(&loads, 3) == 3 else { throw QGAError.lastCall("cannot query load average") }
+        guard getloadavg(&loads, 3) == 3 else { throw SystemCallError.last(.getloadavg) }
         return (loads[0], loads[1], loads[2])
     }
 
-    public func setSystemTime(nanoseconds: Int64) throws(QGAError) {
+    public func setSystemTime(nanoseconds: Int64) throws(SystemCallError) {
         var value = timespec(tv_sec: Int(nanoseconds / 1_000_000_000), tv_nsec: Int(nanoseconds % 1_000_000_000))
         guard clock_settime(CLOCK_REALTIME, &value) == 0 else {
-            throw QGAError.lastCall("Failed to set time to guest")
+            throw SystemCallError.last(.setClock)
         }
     }
 
@@ -204,9 +209,9 @@ public final class LinuxSystem: GuestSystem {
         return ticks > 0 ? ticks : 100
     }
 
-    public func interfaceAddresses() throws(QGAError) -> [InterfaceAddress] {
+    public func interfaceAddresses() throws(SystemCallError) -> [InterfaceAddress] {
         var list: UnsafeMutablePointer<ifaddrs>?
-        guard getifaddrs(&list) == 0 else { throw QGAError.lastCall("getifaddrs failed") }
+        guard getifaddrs(&list) == 0 else { throw SystemCallError.last(.getifaddrs) }
         defer { freeifaddrs(list) }
         var result: [InterfaceAddress] = []
         var cursor = list
@@ -239,9 +244,9 @@ public final class LinuxSystem: GuestSystem {
         }
     }
 
-    public func hardwareAddress(ofInterface name: String) throws(QGAError) -> [UInt8]? {
+    public func hardwareAddress(ofInterface name: String) throws(SystemCallError) -> [UInt8]? {
         let sock = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard sock >= 0 else { throw QGAError.lastCall("failed to create socket") }
+        guard sock >= 0 else { throw SystemCallError.last(.socket) }
         defer { close(sock) }
         var request = ifreq()
         withUnsafeMutableBytes(of: &request.ifr_ifrn.ifrn_name) { raw in
@@ -253,15 +258,15 @@ public final class LinuxSystem: GuestSystem {
         return withUnsafeBytes(of: &request.ifr_ifru.ifru_hwaddr.sa_data) { Array($0.prefix(6)) }
     }
 
-    public func filesystemUsage(_ path: String) throws(QGAError) -> FilesystemUsage {
+    public func filesystemUsage(_ path: String) throws(SystemCallError) -> FilesystemUsage {
         var info = statvfs()
-        guard statvfs(path, &info) == 0 else { throw QGAError.lastCall("statvfs(\"\(path)\")") }
+        guard statvfs(path, &info) == 0 else { throw SystemCallError.last(.statvfs, path: path) }
         return FilesystemUsage(
             fragmentSize: UInt64(info.f_frsize), blocks: UInt64(info.f_blocks), freeBlocks: UInt64(info.f_bfree),
             availableBlocks: UInt64(info.f_bavail))
     }
 
-    public func nvmeHealthLog(_ device: String) throws(QGAError) -> [UInt8] {
+    public func nvmeHealthLog(_ device: String) throws(SystemCallError) -> [UInt8] {
         let fd = try open(device, O_RDONLY)
         defer { try? fd.close() }
         var page = [UInt8](repeating: 0, count: NVMeSmart.healthLogSize)
@@ -273,15 +278,15 @@ public final class LinuxSystem: GuestSystem {
                 }
             }
         } catch {
-            throw QGAError.system("ioctl(NVME_IOCTL_ADMIN_CMD)", errno: error.rawValue)
+            throw SystemCallError(.nvmeAdminCommand, path: device, errno: error)
         }
         // A positive result is the controller's NVMe status: the command reached it and failed.
-        if result > 0 { throw QGAError("ioctl(NVME_IOCTL_ADMIN_CMD): NVMe status \(result)") }
+        if result > 0 { throw SystemCallError(.nvmeStatus(result), path: device, errno: .ioError) }
         return page
     }
 
-    public func resolvePath(_ path: String) throws(QGAError) -> String {
-        guard let resolved = realpath(path, nil) else { throw QGAError.lastCall("realpath(\"\(path)\")") }
+    public func resolvePath(_ path: String) throws(SystemCallError) -> String {
+        guard let resolved = realpath(path, nil) else { throw SystemCallError.last(.realpath, path: path) }
         defer { free(resolved) }
         return String(cString: resolved)
     }
@@ -293,71 +298,70 @@ public final class LinuxSystem: GuestSystem {
         return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    public func openFile(_ path: String, flags: Int32, permissions: UInt32) throws(QGAError) -> Int32 {
+    public func openFile(_ path: String, flags: Int32, permissions: UInt32) throws(SystemCallError) -> Int32 {
         try open(path, flags, permissions: permissions).rawValue
     }
 
-    public func setPermissions(_ fd: Int32, _ permissions: UInt32) throws(QGAError) {
-        if fchmod(fd, mode_t(permissions)) != 0 { throw QGAError.lastCall("fchmod") }
+    public func setPermissions(_ fd: Int32, _ permissions: UInt32) throws(SystemCallError) {
+        if fchmod(fd, mode_t(permissions)) != 0 { throw SystemCallError.last(.fchmod) }
     }
 
-    public func readDescriptor(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(QGAError) -> Int {
+    public func readDescriptor(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(SystemCallError) -> Int {
         do {
             return try FileDescriptor(rawValue: fd).read(into: buffer)
         } catch {
-            throw QGAError.system("read", errno: error.rawValue)
+            throw SystemCallError(.read, errno: error)
         }
     }
 
-    public func writeDescriptor(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws(QGAError) -> Int {
+    public func writeDescriptor(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws(SystemCallError) -> Int {
         do {
             return try FileDescriptor(rawValue: fd).write(bytes)
         } catch {
-            throw QGAError.system("write", errno: error.rawValue)
+            throw SystemCallError(.write, errno: error)
         }
     }
 
-    public func seekDescriptor(_ fd: Int32, offset: Int64, whence: Int32) throws(QGAError) -> Int64 {
+    public func seekDescriptor(_ fd: Int32, offset: Int64, whence: Int32) throws(SystemCallError) -> Int64 {
         let position = lseek(fd, off_t(offset), whence)
-        if position < 0 { throw QGAError.lastCall("lseek") }
+        if position < 0 { throw SystemCallError.last(.lseek) }
         return Int64(position)
     }
 
-    public func closeFile(_ fd: Int32) throws(QGAError) {
+    public func closeFile(_ fd: Int32) throws(SystemCallError) {
         do {
             try FileDescriptor(rawValue: fd).close()
         } catch {
-            throw QGAError.system("close", errno: error.rawValue)
+            throw SystemCallError(.close, errno: error)
         }
     }
 
-    public func replaceFile(_ path: String, with bytes: [UInt8], permissions: UInt32) throws(QGAError) {
+    public func replaceFile(_ path: String, with bytes: [UInt8], permissions: UInt32) throws(SystemCallError) {
         var template = Array((path + ".XXXXXX").utf8CString)
         // mkostemp is a GNU extension Swift cannot see; the agent spawns from this thread only.
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         let temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        guard fd >= 0 else { throw QGAError.lastCall("Failed to create file “\(temporary)”") }
+        guard fd >= 0 else { throw SystemCallError.last(.createTemporary, path: temporary) }
         try? FileDescriptor(rawValue: fd).setCloseOnExec()
-        var failure: QGAError?
+        var failure: SystemCallError?
         // mkstemp creates 0600; glib's file gets the mode less the umask.
         if fchmod(fd, mode_t(permissions) & ~currentUmask()) != 0 {
-            failure = QGAError.lastCall("Failed to set permissions of file “\(temporary)”")
+            failure = SystemCallError.last(.setTemporaryPermissions, path: temporary)
         }
         if failure == nil {
             do {
                 try FileDescriptor(rawValue: fd).writeAll(bytes)
             } catch {
-                failure = QGAError(
-                    "Failed to write file “\(temporary)”: write() failed: \(error)", errno: error.rawValue)
+                failure = SystemCallError(.writeTemporary, path: temporary, errno: error)
             }
         }
         // The rename must never expose a file whose data is not on disk yet.
         if failure == nil && fsync(fd) != 0 {
-            failure = QGAError.lastCall("Failed to write file “\(temporary)”: fsync() failed")
+            failure = SystemCallError.last(.syncTemporary, path: temporary)
         }
         close(fd)
         if failure == nil && rename(temporary, path) != 0 {
-            failure = QGAError.lastCall("Failed to rename file “\(temporary)” to “\(path)”: g_rename() failed")
+            failure = SystemCallError.last(.renameTemporary(to: path), path: temporary)
         }
         if let failure {
             unlink(temporary)
@@ -378,11 +382,11 @@ public final class LinuxSystem: GuestSystem {
         return mask
     }
 
-    public func spawnChild(_ request: ChildRequest) throws(QGAError) -> SpawnedChild {
+    public func spawnChild(_ request: ChildRequest) throws(SystemCallError) -> SpawnedChild {
         do {
             return try ProcessRunner.start(request)
         } catch {
-            throw QGAError.system("posix_spawn", errno: error.errno)
+            throw SystemCallError(.spawn, path: request.path, errno: Errno(error.errno))
         }
     }
 
@@ -404,23 +408,23 @@ public final class LinuxSystem: GuestSystem {
         }
     }
 
-    public func makeDirectory(_ path: String, permissions: UInt32) throws(QGAError) {
-        if mkdir(path, mode_t(permissions)) != 0 { throw QGAError.lastCall("mkdir") }
+    public func makeDirectory(_ path: String, permissions: UInt32) throws(SystemCallError) {
+        if mkdir(path, mode_t(permissions)) != 0 { throw SystemCallError.last(.mkdir, path: path) }
     }
 
-    public func setOwner(_ path: String, uid: UInt32, gid: UInt32) throws(QGAError) {
-        if lchown(path, uid, gid) != 0 { throw QGAError.lastCall("lchown") }
+    public func setOwner(_ path: String, uid: UInt32, gid: UInt32) throws(SystemCallError) {
+        if lchown(path, uid, gid) != 0 { throw SystemCallError.last(.lchown, path: path) }
     }
 
-    public func setPermissions(_ path: String, _ permissions: UInt32) throws(QGAError) {
-        if chmod(path, mode_t(permissions)) != 0 { throw QGAError.lastCall("chmod") }
+    public func setPermissions(_ path: String, _ permissions: UInt32) throws(SystemCallError) {
+        if chmod(path, mode_t(permissions)) != 0 { throw SystemCallError.last(.chmod, path: path) }
     }
 
-    private func filesystemIoctl(_ fd: Int32, _ request: UInt, _ name: String) throws(QGAError) {
+    private func filesystemIoctl(_ fd: Int32, _ request: UInt, _ call: SystemCallError.Call) throws(SystemCallError) {
         do {
             _ = try retryingInterrupts { clinux_ioctl(fd, request, nil) }
         } catch {
-            throw QGAError.system("ioctl(\(name))", errno: error.rawValue)
+            throw SystemCallError(call, errno: error)
         }
     }
 }
@@ -432,13 +436,6 @@ extension InterfaceAddress.Address {
         case .ipv4(let bytes), .ipv6(let bytes): return bytes
         case .none, .other: return nil
         }
-    }
-}
-
-extension QGAError {
-    /// `message: <strerror(errno)>` for the C call that just failed.
-    static func lastCall(_ message: String) -> QGAError {
-        .system(message, errno: Errno.current.rawValue)
     }
 }
 

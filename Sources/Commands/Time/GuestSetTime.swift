@@ -26,7 +26,7 @@ public enum GuestSetTime: GuestCommand {
             let seconds = time / 1_000_000_000
             guard seconds >= 0, seconds < endOfRange else { throw QGAError("Invalid time") }
             context.logger.info("guest-set-time called, time: \(time)")
-            try context.system.setSystemTime(nanoseconds: time)
+            try worded(context.system.setSystemTime(nanoseconds: time))
         } else {
             context.logger.info("guest-set-time called, setting the system time from the hardware clock")
         }

@@ -19,7 +19,7 @@ enum AuthorizedKeys {
     }
 
     /// The account, or glib's lookup error (`g_unix_get_passwd_entry` reports ENOENT).
-    static func account(_ username: String, system: any GuestSystem) throws(QGAError) -> UserAccount {
+    static func account(_ username: String, system: any GuestUsers) throws(QGAError) -> UserAccount {
         guard let account = system.userAccount(username) else {
             throw QGAError("failed to lookup user '\(username)': \(QGAError.errorText(ENOENT))")
         }
@@ -35,14 +35,14 @@ enum AuthorizedKeys {
 
     /// The file's lines (`g_strsplit(contents, "\n", -1)`: an empty file has none, a final
     /// newline leaves an empty last line), or qemu-ga's error.
-    static func read(_ path: String, system: any GuestSystem) throws(QGAError) -> [String] {
+    static func read(_ path: String, system: any GuestFiles) throws(QGAError) -> [String] {
         let bytes: [UInt8]
         do {
             bytes = try system.readFile(path)
         } catch {
-            let what = error.desc.hasPrefix("open(") ? "Failed to open file" : "Failed to read from file"
-            let reason = error.errno.map(QGAError.errorText) ?? error.desc
-            throw QGAError("failed to read '\(path)': \(what) “\(path)”: \(reason)", errno: error.errno)
+            // glib's g_file_get_contents words the open and the read apart.
+            let what = error.call == .open ? "Failed to open file" : "Failed to read from file"
+            throw QGAError.system("failed to read '\(path)': \(what) “\(path)”", from: error)
         }
         // glib works on the C string: anything after a NUL byte is not there.
         let text = bytes.prefix { $0 != 0 }
@@ -53,14 +53,14 @@ enum AuthorizedKeys {
     }
 
     /// Writes the lines back (atomically), then gives the file to the user, mode 0600.
-    static func write(_ lines: [String], to path: String, account: UserAccount, system: any GuestSystem)
+    static func write(_ lines: [String], to path: String, account: UserAccount, system: any GuestFiles)
         throws(QGAError)
     {
         do {
             // Created 0600 at once: qemu-ga's file is briefly 0644 before its chmod.
             try system.replaceFile(path, with: Array(lines.joined(separator: "\n").utf8), permissions: 0o600)
         } catch {
-            throw QGAError("failed to write to '\(path)': \(error.desc)", errno: error.errno)
+            throw QGAError("failed to write to '\(path)'", wrapping: error)
         }
         do {
             try system.setOwner(path, uid: account.uid, gid: account.gid)
@@ -76,7 +76,7 @@ enum AuthorizedKeys {
     }
 
     /// Creates `~/.ssh` (0700, owned by the user) when it is missing.
-    static func makeSSHDirectory(_ account: UserAccount, system: any GuestSystem) throws(QGAError) {
+    static func makeSSHDirectory(_ account: UserAccount, system: any GuestFiles) throws(QGAError) {
         let path = sshDirectory(account)
         if system.isDirectory(path) { return }
         do {

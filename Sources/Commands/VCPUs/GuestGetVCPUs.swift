@@ -11,8 +11,7 @@ public enum GuestGetVCPUs: GuestCommand {
         do {
             entries = try context.system.listDirectory(root)
         } catch {
-            guard let code = error.errno else { throw error }
-            throw QGAError.system("failed to list entries: \(root)", errno: code)
+            throw QGAError.system("failed to list entries: \(root)", from: error)
         }
         let ids = entries.compactMap(CPUSysfs.logicalID(ofEntry:)).sorted()
         var result: [GuestLogicalProcessor] = []

@@ -58,22 +58,20 @@ enum CPUSysfs {
     }
 
     /// Fails like qemu-ga's `open(dir, O_DIRECTORY)`: `open("<dir>"): <strerror>`.
-    static func requireDirectory(_ directory: String, _ system: any GuestSystem) throws(QGAError) {
-        if system.isDirectory(directory) { return }
-        // Listing it reproduces the exact errno (ENOENT, ENOTDIR, EACCES) in the error text.
-        _ = try system.listDirectory(directory)
+    static func requireDirectory(_ directory: String, _ system: any GuestFiles) throws(QGAError) {
+        try worded(system.checkDirectory(directory))
     }
 
     /// Whether the CPU is online; nil when it has no `online` file (it cannot be offlined,
     /// as cpu0 on x86).
-    static func readOnline(_ directory: String, _ system: any GuestSystem) throws(QGAError) -> Bool? {
+    static func readOnline(_ directory: String, _ system: any GuestFiles) throws(QGAError) -> Bool? {
         let file = directory + "/online"
         let bytes: [UInt8]
         do {
             bytes = try system.readFile(file, maxBytes: 16)
         } catch {
-            if error.errno == ENOENT { return nil }
-            throw error
+            if error.isNoSuchFile { return nil }
+            throw QGAError(error)
         }
         guard let first = bytes.first else { throw QGAError("pread(\"\(file)\"): unexpected EOF") }
         // qemu-ga reads one byte: anything but '0' is online.
@@ -107,8 +105,7 @@ enum CPUSysfs {
             try context.system.writeFile(file, [online ? UInt8(ascii: "1") : UInt8(ascii: "0")])
         } catch {
             // The kernel refuses in write(2) (EBUSY, EINVAL, EPERM); qemu-ga names it pwrite.
-            guard let code = error.errno else { throw error }
-            throw QGAError.system("pwrite(\"\(file)\")", errno: code)
+            throw QGAError.system("pwrite(\"\(file)\")", from: error)
         }
     }
 }

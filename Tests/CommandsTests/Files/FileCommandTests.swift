@@ -1,5 +1,6 @@
 import Commands
 import Foundation
+import SystemCalls
 import Testing
 
 /// guest-file-* through AgentSession on real files in a temp dir.
@@ -120,7 +121,8 @@ import Testing
 
     @Test func aStateFileThatCannotBeWrittenFailsTheOpenAndClosesTheFile() throws {
         try Data().write(to: URL(fileURLWithPath: dir + "/f"))
-        harness.system.replaceErrors[harness.root + "/qga.state"] = .init("Failed to create file")
+        harness.system.replaceErrors[harness.root + "/qga.state"] = SystemCallError(
+            .createTemporary, path: harness.root + "/qga.state.XXXXXX", errno: Errno(EACCES))
         #expect(harness.call("guest-file-open", ["path": dir + "/f"]).errorDesc == "failed to commit persistent state to disk")
         #expect(harness.session.context.files.count == 0)
         #expect(descriptors(on: dir + "/f") == 0)

@@ -1,6 +1,7 @@
 import Commands
 import Glibc
 import QGAProtocol
+import SystemCalls
 
 /// Filesystems as the freeze ioctls see them, in memory: each mountpoint has a superblock
 /// (bind mounts share one) with the kernel's rules: FIFREEZE on a frozen superblock is EBUSY,
@@ -46,9 +47,9 @@ final class FakeFilesystems {
     var frozenOrder: [String] { calls { if case .freeze(let p) = $0 { p } else { nil } } }
     var thawCalls: [String] { calls { if case .thaw(let p) = $0 { p } else { nil } } }
 
-    func open(_ path: String) throws(QGAError) -> Int32 {
+    func open(_ path: String) throws(SystemCallError) -> Int32 {
         calls.append(.open(path))
-        if let errno = openErrors[path] { throw QGAError.system("open(\"\(path)\")", errno: errno) }
+        if let errno = openErrors[path] { throw SystemCallError(.open, path: path, errno: Errno(errno)) }
         nextDescriptor += 1
         descriptors[nextDescriptor] = path
         return nextDescriptor
@@ -56,35 +57,35 @@ final class FakeFilesystems {
 
     func close(_ fd: Int32) { descriptors[fd] = nil }
 
-    func freeze(_ fd: Int32) throws(QGAError) {
-        let path = try mountpoint(fd)
+    func freeze(_ fd: Int32) throws(SystemCallError) {
+        let path = try mountpoint(fd, .freeze)
         onFreeze(path)
         calls.append(.freeze(path))
-        if let errno = freezeErrors[path] { throw QGAError.system("ioctl(FIFREEZE)", errno: errno) }
+        if let errno = freezeErrors[path] { throw SystemCallError(.freeze, errno: Errno(errno)) }
         let block = superblock(path)
-        if depth[block, default: 0] > 0 { throw QGAError.system("ioctl(FIFREEZE)", errno: EBUSY) }
+        if depth[block, default: 0] > 0 { throw SystemCallError(.freeze, errno: .busy) }
         depth[block] = 1
     }
 
-    func thaw(_ fd: Int32) throws(QGAError) {
-        let path = try mountpoint(fd)
+    func thaw(_ fd: Int32) throws(SystemCallError) {
+        let path = try mountpoint(fd, .thaw)
         calls.append(.thaw(path))
         let block = superblock(path)
-        guard depth[block, default: 0] > 0 else { throw QGAError.system("ioctl(FITHAW)", errno: EINVAL) }
+        guard depth[block, default: 0] > 0 else { throw SystemCallError(.thaw, errno: Errno(EINVAL)) }
         depth[block, default: 0] -= 1
     }
 
-    func trim(_ fd: Int32, minimum: UInt64) throws(QGAError) -> TrimmedRange {
-        let path = try mountpoint(fd)
+    func trim(_ fd: Int32, minimum: UInt64) throws(SystemCallError) -> TrimmedRange {
+        let path = try mountpoint(fd, .trim)
         calls.append(.trim(path, minimum: minimum))
-        if let errno = trimErrors[path] { throw QGAError.system("ioctl(FITRIM)", errno: errno) }
+        if let errno = trimErrors[path] { throw SystemCallError(.trim, errno: Errno(errno)) }
         return TrimmedRange(trimmed: trimmedBytes[path, default: 4096], minimum: minimum)
     }
 
     private func superblock(_ path: String) -> String { superblocks[path] ?? path }
 
-    private func mountpoint(_ fd: Int32) throws(QGAError) -> String {
-        guard let path = descriptors[fd] else { throw QGAError.system("ioctl", errno: EBADF) }
+    private func mountpoint(_ fd: Int32, _ call: SystemCallError.Call) throws(SystemCallError) -> String {
+        guard let path = descriptors[fd] else { throw SystemCallError(call, errno: Errno(EBADF)) }
         return path
     }
 }

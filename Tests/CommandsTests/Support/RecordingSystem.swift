@@ -4,6 +4,7 @@ import Glibc
 import Commands
 import ProcessRunner
 import QGAProtocol
+import SystemCalls
 
 /// A GuestSystem for handler tests: files are real (under a temp dir the test builds),
 /// child processes are recorded and answered from a script instead of being run.
@@ -26,33 +27,34 @@ final class RecordingSystem: GuestSystem {
     /// Fake FIFREEZE/FITHAW/FITRIM with errno injection; never touches a real filesystem.
     let filesystems = FakeFilesystems()
 
-    func readFile(_ path: String) throws(QGAError) -> [UInt8] { try files.readFile(path) }
-    func readFile(_ path: String, maxBytes: Int) throws(QGAError) -> [UInt8] {
+    func readFile(_ path: String) throws(SystemCallError) -> [UInt8] { try files.readFile(path) }
+    func readFile(_ path: String, maxBytes: Int) throws(SystemCallError) -> [UInt8] {
         try files.readFile(path, maxBytes: maxBytes)
     }
-    func writeFile(_ path: String, _ bytes: [UInt8], create: Bool) throws(QGAError) {
+    func writeFile(_ path: String, _ bytes: [UInt8], create: Bool) throws(SystemCallError) {
         writtenPaths.append(path)
-        if let code = writeErrors[path] { throw QGAError.system("write(\"\(path)\")", errno: code) }
+        if let code = writeErrors[path] { throw SystemCallError(.write, path: path, errno: Errno(code)) }
         try files.writeFile(path, bytes, create: create)
     }
-    func listDirectory(_ path: String) throws(QGAError) -> [String] { try files.listDirectory(path) }
+    func listDirectory(_ path: String) throws(SystemCallError) -> [String] { try files.listDirectory(path) }
+    func checkDirectory(_ path: String) throws(SystemCallError) { try files.checkDirectory(path) }
     func fileExists(_ path: String) -> Bool { files.fileExists(path) }
     func isDirectory(_ path: String) -> Bool { files.isDirectory(path) }
     func isExecutable(_ path: String) -> Bool {
         executables.contains(path) || (realExecutables && files.isExecutable(path))
     }
-    func removeFile(_ path: String) throws(QGAError) { try files.removeFile(path) }
+    func removeFile(_ path: String) throws(SystemCallError) { try files.removeFile(path) }
     func run(_ invocation: ProcessInvocation) -> ProcessOutcome {
         invocations.append(invocation)
         return respond(invocation)
     }
     func syncFilesystems() { syncCount += 1 }
     func blockDevice(_ path: String) -> DeviceNumber? { filesystems.blockDevices[path] }
-    func openDirectory(_ path: String) throws(QGAError) -> Int32 { try filesystems.open(path) }
+    func openDirectory(_ path: String) throws(SystemCallError) -> Int32 { try filesystems.open(path) }
     func closeDescriptor(_ fd: Int32) { filesystems.close(fd) }
-    func freezeFilesystem(_ fd: Int32) throws(QGAError) { try filesystems.freeze(fd) }
-    func thawFilesystem(_ fd: Int32) throws(QGAError) { try filesystems.thaw(fd) }
-    func trimFilesystem(_ fd: Int32, minimum: UInt64) throws(QGAError) -> TrimmedRange {
+    func freezeFilesystem(_ fd: Int32) throws(SystemCallError) { try filesystems.freeze(fd) }
+    func thawFilesystem(_ fd: Int32) throws(SystemCallError) { try filesystems.thaw(fd) }
+    func trimFilesystem(_ fd: Int32, minimum: UInt64) throws(SystemCallError) -> TrimmedRange {
         try filesystems.trim(fd, minimum: minimum)
     }
 
@@ -61,15 +63,15 @@ final class RecordingSystem: GuestSystem {
     /// What `uname` answers; nil makes it fail with EFAULT.
     var kernel: KernelIdentity? = KernelIdentity(
         release: "6.1.0-test-amd64", version: "#1 SMP PREEMPT_DYNAMIC Test 6.1.0-1", machine: "x86_64")
-    func kernelIdentity() throws(QGAError) -> KernelIdentity {
-        guard let kernel else { throw QGAError.system("uname failed", errno: EFAULT) }
+    func kernelIdentity() throws(SystemCallError) -> KernelIdentity {
+        guard let kernel else { throw SystemCallError(.uname, errno: Errno(EFAULT)) }
         return kernel
     }
 
     /// What `gethostname` answers; nil makes it fail with ENAMETOOLONG.
     var host: String? = "test-guest"
-    func hostName() throws(QGAError) -> String {
-        guard let host else { throw QGAError.system("cannot get hostname", errno: ENAMETOOLONG) }
+    func hostName() throws(SystemCallError) -> String {
+        guard let host else { throw SystemCallError(.gethostname, errno: .nameTooLong) }
         return host
     }
 
@@ -79,8 +81,8 @@ final class RecordingSystem: GuestSystem {
 
     /// What getloadavg answers; nil fails as getloadavg can (ENOSYS).
     var loads: (Double, Double, Double)? = (0.52001953125, 1, 12.25)
-    func loadAverages() throws(QGAError) -> (Double, Double, Double) {
-        guard let loads else { throw QGAError.system("cannot query load average", errno: ENOSYS) }
+    func loadAverages() throws(SystemCallError) -> (Double, Double, Double) {
+        guard let loads else { throw SystemCallError(.getloadavg, errno: Errno(ENOSYS)) }
         return loads
     }
 
@@ -88,9 +90,9 @@ final class RecordingSystem: GuestSystem {
     private(set) var systemTimeSets: [Int64] = []
     /// Makes `setSystemTime` fail with this errno (after recording the call).
     var setSystemTimeError: Int32?
-    func setSystemTime(nanoseconds: Int64) throws(QGAError) {
+    func setSystemTime(nanoseconds: Int64) throws(SystemCallError) {
         systemTimeSets.append(nanoseconds)
-        if let code = setSystemTimeError { throw QGAError.system("Failed to set time to guest", errno: code) }
+        if let code = setSystemTimeError { throw SystemCallError(.setClock, errno: Errno(code)) }
         clock = nanoseconds
     }
 
@@ -110,8 +112,8 @@ final class RecordingSystem: GuestSystem {
 
     /// What `getifaddrs` answers; nil makes it fail with ENOMEM.
     var interfaces: [InterfaceAddress]? = []
-    func interfaceAddresses() throws(QGAError) -> [InterfaceAddress] {
-        guard let interfaces else { throw QGAError.system("getifaddrs failed", errno: ENOMEM) }
+    func interfaceAddresses() throws(SystemCallError) -> [InterfaceAddress] {
+        guard let interfaces else { throw SystemCallError(.getifaddrs, errno: Errno(ENOMEM)) }
         return interfaces
     }
 
@@ -120,16 +122,16 @@ final class RecordingSystem: GuestSystem {
     private(set) var hardwareAddressQueries: [String] = []
     /// A socket that cannot be created (the whole command fails).
     var socketErrno: Int32?
-    func hardwareAddress(ofInterface name: String) throws(QGAError) -> [UInt8]? {
+    func hardwareAddress(ofInterface name: String) throws(SystemCallError) -> [UInt8]? {
         hardwareAddressQueries.append(name)
-        if let code = socketErrno { throw QGAError.system("failed to create socket", errno: code) }
+        if let code = socketErrno { throw SystemCallError(.socket, errno: Errno(code)) }
         return hardwareAddresses[name]
     }
 
     /// statvfs answers by path; any other path fails with ENOENT.
     var usage: [String: FilesystemUsage] = [:]
-    func filesystemUsage(_ path: String) throws(QGAError) -> FilesystemUsage {
-        guard let value = usage[path] else { throw QGAError.system("statvfs(\"\(path)\")", errno: ENOENT) }
+    func filesystemUsage(_ path: String) throws(SystemCallError) -> FilesystemUsage {
+        guard let value = usage[path] else { throw SystemCallError(.statvfs, path: path, errno: .noSuchFileOrDirectory) }
         return value
     }
 
@@ -137,37 +139,37 @@ final class RecordingSystem: GuestSystem {
     var nvmeHealthLogs: [String: [UInt8]] = [:]
     /// The devices whose health log was asked for, in order.
     var nvmeHealthLogRequests: [String] = []
-    func nvmeHealthLog(_ device: String) throws(QGAError) -> [UInt8] {
+    func nvmeHealthLog(_ device: String) throws(SystemCallError) -> [UInt8] {
         nvmeHealthLogRequests.append(device)
-        guard let page = nvmeHealthLogs[device] else { throw QGAError.system("ioctl(NVME_IOCTL_ADMIN_CMD)", errno: ENOTTY) }
+        guard let page = nvmeHealthLogs[device] else { throw SystemCallError(.nvmeAdminCommand, path: device, errno: .inappropriateIoctl) }
         return page
     }
 
-    func resolvePath(_ path: String) throws(QGAError) -> String { try files.resolvePath(path) }
+    func resolvePath(_ path: String) throws(SystemCallError) -> String { try files.resolvePath(path) }
     func symbolicLinkTarget(_ path: String) -> String? { files.symbolicLinkTarget(path) }
 
     // Files: real, in the test's temp dir.
 
     /// `replaceFile` fails for these paths with the error given.
-    var replaceErrors: [String: QGAError] = [:]
+    var replaceErrors: [String: SystemCallError] = [:]
 
-    func openFile(_ path: String, flags: Int32, permissions: UInt32) throws(QGAError) -> Int32 {
+    func openFile(_ path: String, flags: Int32, permissions: UInt32) throws(SystemCallError) -> Int32 {
         try files.openFile(path, flags: flags, permissions: permissions)
     }
-    func setPermissions(_ fd: Int32, _ permissions: UInt32) throws(QGAError) {
+    func setPermissions(_ fd: Int32, _ permissions: UInt32) throws(SystemCallError) {
         try files.setPermissions(fd, permissions)
     }
-    func readDescriptor(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(QGAError) -> Int {
+    func readDescriptor(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(SystemCallError) -> Int {
         try files.readDescriptor(fd, into: buffer)
     }
-    func writeDescriptor(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws(QGAError) -> Int {
+    func writeDescriptor(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws(SystemCallError) -> Int {
         try files.writeDescriptor(fd, bytes)
     }
-    func seekDescriptor(_ fd: Int32, offset: Int64, whence: Int32) throws(QGAError) -> Int64 {
+    func seekDescriptor(_ fd: Int32, offset: Int64, whence: Int32) throws(SystemCallError) -> Int64 {
         try files.seekDescriptor(fd, offset: offset, whence: whence)
     }
-    func closeFile(_ fd: Int32) throws(QGAError) { try files.closeFile(fd) }
-    func replaceFile(_ path: String, with bytes: [UInt8], permissions: UInt32) throws(QGAError) {
+    func closeFile(_ fd: Int32) throws(SystemCallError) { try files.closeFile(fd) }
+    func replaceFile(_ path: String, with bytes: [UInt8], permissions: UInt32) throws(SystemCallError) {
         if let error = replaceErrors[path] { throw error }
         try files.replaceFile(path, with: bytes, permissions: permissions)
     }
@@ -177,7 +179,7 @@ final class RecordingSystem: GuestSystem {
     /// Every child `spawnChild` was asked for, in order.
     private(set) var spawnRequests: [ChildRequest] = []
 
-    func spawnChild(_ request: ChildRequest) throws(QGAError) -> SpawnedChild {
+    func spawnChild(_ request: ChildRequest) throws(SystemCallError) -> SpawnedChild {
         spawnRequests.append(request)
         return try files.spawnChild(request)
     }
@@ -190,14 +192,14 @@ final class RecordingSystem: GuestSystem {
     private(set) var ownerChanges: [(path: String, uid: UInt32, gid: UInt32)] = []
 
     func userAccount(_ name: String) -> UserAccount? { users[name] }
-    func makeDirectory(_ path: String, permissions: UInt32) throws(QGAError) {
+    func makeDirectory(_ path: String, permissions: UInt32) throws(SystemCallError) {
         try files.makeDirectory(path, permissions: permissions)
     }
-    func setOwner(_ path: String, uid: UInt32, gid: UInt32) throws(QGAError) {
+    func setOwner(_ path: String, uid: UInt32, gid: UInt32) throws(SystemCallError) {
         ownerChanges.append((path, uid, gid))
         try files.setOwner(path, uid: uid, gid: gid)
     }
-    func setPermissions(_ path: String, _ permissions: UInt32) throws(QGAError) {
+    func setPermissions(_ path: String, _ permissions: UInt32) throws(SystemCallError) {
         try files.setPermissions(path, permissions)
     }
 }
