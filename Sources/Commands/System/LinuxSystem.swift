@@ -8,7 +8,8 @@ import ProcessRunner
 import QGAProtocol
 import SystemCalls
 
-/// The real ``GuestSystem``: thin, EINTR-safe wrappers over the C library.
+/// The real ``GuestSystem``: thin, EINTR-safe wrappers over the C library. Each failure is a
+/// ``SystemCallError`` naming the call, the path and the errno; it words nothing.
 public final class LinuxSystem: GuestSystem {
     public init() {}
 
