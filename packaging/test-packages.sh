@@ -62,7 +62,7 @@ contains() {
 }
 fails() { ! "$@"; }
 
-VERSION=$(sed -n 's/.*static let release = "\(.*\)".*/\1/p' Sources/Commands/Core/CommandContext.swift)
+VERSION=$(sed -n 's/.*static let release = "\(.*\)".*/\1/p' Sources/Commands/Core/AgentVersion.swift)
 ARCH=$(dpkg --print-architecture)
 DEB=$(ls dist/qemu-ga-swift_*.deb 2>/dev/null)
 RPM=$(ls dist/qemu-ga-swift-*.rpm 2>/dev/null)
