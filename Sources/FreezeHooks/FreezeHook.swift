@@ -110,17 +110,17 @@ public struct FreezeHookError: Error, Sendable, Equatable, CustomStringConvertib
     public var description: String { message }
 }
 
-/// Runs the hook: the child through ``ProcessRunner``.
+/// Runs the hook: the child through ``Subprocess``.
 public enum FreezeHookRunner {
     /// Runs `invocation` and interprets how it ended.
     ///
     /// A missing or non-executable hook is found by trying to run it, as qemu-ga 10.x does
     /// (7.2 checked `access(X_OK)` first and said "can't access fsfreeze hook").
     ///
-    /// - Parameter spawn: runs the child (a seam for tests; the default is `ProcessRunner.run`).
+    /// - Parameter spawn: runs the child (a seam for tests; the default is `Subprocess.run`).
     /// - Throws: ``FreezeHookError`` with qemu-ga's text.
     public static func run(
-        _ invocation: FreezeHookInvocation, spawn: (ProcessInvocation) -> ProcessOutcome = ProcessRunner.run
+        _ invocation: FreezeHookInvocation, spawn: (ProcessInvocation) -> ProcessOutcome = Subprocess.run
     ) throws(FreezeHookError) -> FreezeHookReport {
         try evaluate(invocation, spawn(invocation.process))
     }

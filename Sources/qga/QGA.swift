@@ -21,7 +21,7 @@ struct QGA: ParsableCommand {
             reached or did not answer in time.
             """,
         subcommands: [
-            Ping.self, Info.self, FSFreeze.self, FSTrim.self, VCPUs.self, Shutdown.self, Suspend.self,
+            Ping.self, Info.self, FSFreezeCommand.self, FSTrim.self, VCPUs.self, Shutdown.self, Suspend.self,
             Exec.self, Raw.self,
         ])
 

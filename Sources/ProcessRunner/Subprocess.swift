@@ -65,9 +65,10 @@ public struct ProcessOutcome: Sendable, Equatable {
     public var outputText: String { String(decoding: output, as: UTF8.self) }
 }
 
-/// Runs child processes synchronously, through the one spawn primitive
-/// (``SystemCalls/ChildProcess/spawn(_:)``).
-public enum ProcessRunner {
+/// A program run as a child of the agent, through the one spawn primitive
+/// (``SystemCalls/ChildProcess/spawn(_:)``): ``run(_:)`` waits for it (or its timeout) and
+/// returns its output; ``start(_:)`` leaves it running (`guest-exec`) until ``reap(_:)``.
+public enum Subprocess {
     /// Runs `invocation` to completion (or its timeout) and returns how it ended.
     public static func run(_ invocation: ProcessInvocation) -> ProcessOutcome {
         let output: (readEnd: FileDescriptor, writeEnd: FileDescriptor)

@@ -2,7 +2,7 @@ import ArgumentParser
 import QGAProtocol
 
 /// `qga fsfreeze status|freeze|thaw`.
-struct FSFreeze: ParsableCommand {
+struct FSFreezeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fsfreeze",
         abstract: "Freeze and thaw the guest's filesystems (guest-fsfreeze-*).",
