@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// A value behind a `pthread_mutex_t`. The agent itself runs one thread, but the log sink it
 /// shares is also written from test threads and from the fsfreeze code's timer, and the shipped

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import SystemCalls
 
 /// Daemonizing and the PID file, as qemu-ga's `become_daemon` and `qemu_write_pidfile`.

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import SystemCalls
 
 /// A freshly started agent on a unix socket in its own temp dir; SIGKILLed when done.

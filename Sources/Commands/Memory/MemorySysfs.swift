@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import QGAProtocol
 
 /// The sysfs side of memory hot-(un)plug: `<sysfs>/devices/system/memory/memoryN/{state,removable}`

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import QGAProtocol
 
 /// The sysfs side of vCPU hot-(un)plug: `<sysfs>/devices/system/cpu/cpuN/online`
