@@ -26,8 +26,9 @@ public struct FileDescriptor: RawRepresentable, Hashable, Sendable {
     public static func pipe() throws(Errno) -> (readEnd: FileDescriptor, writeEnd: FileDescriptor) {
         var fds: [Int32] = [-1, -1]
         _ = try callingOnce { Glibc.pipe(&fds) }
-        // pipe2(O_CLOEXEC) is a GNU extension the Glibc module hides; the agent spawns from
-        // one thread, so nothing can fork between the two calls.
+        // pipe2(O_CLOEXEC) is a GNU extension that neither Swift's Glibc module nor the
+        // Embedded build's stand-in declares; the agent spawns from one thread, so nothing can
+        // fork between the two calls.
         for fd in fds { _ = clinux_fcntl(fd, F_SETFD, FD_CLOEXEC) }
         return (FileDescriptor(rawValue: fds[0]), FileDescriptor(rawValue: fds[1]))
     }
