@@ -33,22 +33,11 @@ struct PathScanner {
     private mutating func number(radix: Int) -> Int? {
         var value = 0
         var digits = 0
-        while offset < utf8.count, let digit = Self.digit(utf8[offset], radix: radix), digits < 16 {
+        while offset < utf8.count, let digit = utf8[offset].hexDigitValue, digit < radix, digits < 16 {
             value = value * radix + digit
             digits += 1
             offset += 1
         }
         return digits > 0 ? value : nil
-    }
-
-    private static func digit(_ byte: UInt8, radix: Int) -> Int? {
-        let value: Int
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): value = Int(byte - UInt8(ascii: "0"))
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): value = Int(byte - UInt8(ascii: "a")) + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): value = Int(byte - UInt8(ascii: "A")) + 10
-        default: return nil
-        }
-        return value < radix ? value : nil
     }
 }
