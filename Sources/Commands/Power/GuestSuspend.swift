@@ -52,6 +52,22 @@ public enum SuspendMode: Sendable, CaseIterable {
     }
 }
 
+/// A `guest-suspend-*` command: one ``SuspendMode`` through ``GuestSuspend``. No reply on
+/// success (the host sees the guest's power state change instead); an error reply when no
+/// mechanism supports the mode or the one that does fails.
+public protocol GuestSuspendCommand: GuestCommand where Arguments == NoArguments, Result == EmptyResult {
+    static var mode: SuspendMode { get }
+}
+
+extension GuestSuspendCommand {
+    public static var successResponse: Bool { false }
+
+    public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> EmptyResult {
+        try GuestSuspend.suspend(mode, context: context)
+        return EmptyResult()
+    }
+}
+
 /// qemu-ga's `guest_suspend`: systemd, then pm-utils, then `/sys/power/state`.
 ///
 /// Each mechanism is probed before anything runs. A mechanism that is supported but fails
