@@ -90,6 +90,17 @@ struct QGA: ParsableCommand {
         }
     }
 
+    /// The usual subcommand: connects, runs `execute` and prints its return value, as JSON with
+    /// `--json`, else through `printText`; a failure ends the run with its exit status.
+    func callAndPrint(
+        _ execute: String, arguments: JSONValue? = nil, printText: (JSONValue) throws -> Void
+    ) throws {
+        try reporting {
+            let result = try call(try connect(), execute, arguments: arguments)
+            if json { printJSON(result) } else { try printText(result) }
+        }
+    }
+
     func transportText(_ error: TransportError, waitingFor execute: String) -> String {
         switch error {
         case .timedOut: return "no reply to \(execute) within \(formatSeconds(timeout)) s"
