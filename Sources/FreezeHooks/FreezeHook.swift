@@ -98,7 +98,7 @@ public struct FreezeHookError: Error, Sendable, Equatable, CustomStringConvertib
             if output.isEmpty { return "child process has terminated abnormally" }
             return "child process has terminated abnormally: \(output)"
         case .timedOut(let seconds):
-            let text = "fsfreeze hook '\(hook)' timed out after \(formatSeconds(seconds)) seconds"
+            let text = "fsfreeze hook '\(hook)' timed out after \(seconds.secondsText) seconds"
             return output.isEmpty ? text : "\(text): \(output)"
         }
     }
@@ -134,10 +134,4 @@ public enum FreezeHookRunner {
         }
         throw FreezeHookError(invocation: invocation, reason: reason, output: output)
     }
-}
-
-/// `60` rather than `60.0`; fractions as Swift prints them.
-private func formatSeconds(_ seconds: Double) -> String {
-    if seconds == seconds.rounded(), abs(seconds) < 1e15 { return String(Int64(seconds)) }
-    return String(seconds)
 }

@@ -39,11 +39,6 @@ func printTable(_ header: [String], _ rows: [[String]]) {
     }
 }
 
-/// `1.5` → "1.5", `30` → "30".
-func formatSeconds(_ seconds: Double) -> String {
-    seconds == seconds.rounded() && seconds.magnitude < 1e15 ? String(Int64(seconds)) : String(seconds)
-}
-
 /// Text of a scalar for a table cell.
 func cellText(_ value: JSONValue?) -> String {
     switch value {

@@ -70,7 +70,7 @@ struct QGA: ParsableCommand {
 
     private func handshakeText(_ error: TransportError) -> String {
         switch error {
-        case .timedOut: return "no reply to guest-sync-delimited within \(formatSeconds(timeout)) s"
+        case .timedOut: return "no reply to guest-sync-delimited within \(timeout.secondsText) s"
         case .endOfFile: return "the agent closed the connection during the handshake"
         case .failed(let text): return text
         }
@@ -103,7 +103,7 @@ struct QGA: ParsableCommand {
 
     func transportText(_ error: TransportError, waitingFor execute: String) -> String {
         switch error {
-        case .timedOut: return "no reply to \(execute) within \(formatSeconds(timeout)) s"
+        case .timedOut: return "no reply to \(execute) within \(timeout.secondsText) s"
         case .endOfFile: return "the agent closed the connection before answering \(execute)"
         case .failed(let text): return text
         }
