@@ -84,10 +84,13 @@ public final class ChannelServer {
             let trimDue = bytesSinceTrim >= Self.trimAfterBytes
             var timeout = pollTimeout()
             if trimDue && (timeout < 0 || timeout > Self.trimQuietMilliseconds) { timeout = Self.trimQuietMilliseconds }
-            let ready = poll(&fds, nfds_t(fds.count), timeout)
-            if ready < 0 {
-                let error = Errno.current
-                if error != .interrupted { throw ChannelError("poll: \(error)", errno: error.rawValue) }
+            let ready: Int
+            do {
+                ready = try poll(&fds, timeoutMilliseconds: timeout)
+            } catch .interrupted {
+                continue
+            } catch {
+                throw ChannelError("poll: \(error)", errno: error.rawValue)
             }
             if ready == 0 && trimDue {
                 ProcessMemory.releaseFreePages()
@@ -305,7 +308,7 @@ public final class ChannelServer {
                     pollfd(fd: fd, events: Int16(POLLOUT), revents: 0),
                     pollfd(fd: signals.fd, events: Int16(POLLIN), revents: 0),
                 ]
-                _ = poll(&fds, 2, -1)
+                _ = try? poll(&fds, timeoutMilliseconds: -1)
                 if fds[1].revents != 0 { handleSignals() }
                 if fds[0].revents & Int16(POLLOUT) == 0 && fds[0].revents & Int16(POLLHUP | POLLERR) != 0 {
                     // A virtio port without a host reports POLLHUP and never POLLOUT: polling
@@ -344,14 +347,14 @@ public final class ChannelServer {
         setAsync(fd, true)
         defer { setAsync(fd, false) }
         while running {
-            var port = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-            _ = poll(&port, 1, 0)
-            if port.revents & Int16(POLLOUT) != 0 { return true }
+            var port = [pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)]
+            _ = try? poll(&port, timeoutMilliseconds: 0)
+            if port[0].revents & Int16(POLLOUT) != 0 { return true }
             let left = until - MonotonicClock.seconds()
             if left <= 0 { return false }
-            var signal = pollfd(fd: signals.fd, events: Int16(POLLIN), revents: 0)
-            _ = poll(&signal, 1, Int32(left * 1000) + 1)
-            if signal.revents != 0 { handleSignals() }
+            if FileDescriptor(rawValue: signals.fd).waitForInput(timeoutMilliseconds: Int32(left * 1000) + 1) {
+                handleSignals()
+            }
         }
         return false
     }

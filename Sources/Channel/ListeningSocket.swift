@@ -24,15 +24,15 @@ public struct ListeningSocket {
             throw ChannelError("error opening channel '\(path)': File exists", errno: EEXIST)
         }
         let temporary = path + ".\(getpid()).tmp"
-        unlink(temporary)
+        FileSystem.removeIfPresent(temporary)
         do {
             try fd.bind(to: .unix(path: temporary))
             try fd.listen(backlog: 16)
             // rename(2) replaces a socket file left by an earlier run.
-            _ = try callingOnce { rename(temporary, path) }
+            try FileSystem.rename(temporary, to: path)
         } catch {
             try? fd.close()
-            unlink(temporary)
+            FileSystem.removeIfPresent(temporary)
             if error == .nameTooLong {
                 throw ChannelError("error opening channel '\(path)': socket path too long")
             }
@@ -75,6 +75,6 @@ public struct ListeningSocket {
 
     public func close() {
         try? FileDescriptor(rawValue: fd).close()
-        if let path { unlink(path) }
+        if let path { FileSystem.removeIfPresent(path) }
     }
 }

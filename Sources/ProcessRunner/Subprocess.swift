@@ -126,8 +126,7 @@ public enum Subprocess {
             }
             let slice = deadline.pollTimeout < 0 ? 100 : min(100, deadline.pollTimeout)
             if outputOpen {
-                var pfd = pollfd(fd: fd.rawValue, events: Int16(POLLIN), revents: 0)
-                if poll(&pfd, 1, slice) > 0 {
+                if fd.waitForInput(timeoutMilliseconds: slice) {
                     switch read(fd, into: &buffer) {
                     case .success(let n) where n > 0: append(buffer[0..<n], to: &output, limit: invocation.outputLimit)
                     case .failure(.wouldBlock): break
@@ -164,8 +163,7 @@ public enum Subprocess {
     private static func drainAvailable(_ fd: FileDescriptor, into output: inout [UInt8], limit: Int) {
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
-            var pfd = pollfd(fd: fd.rawValue, events: Int16(POLLIN), revents: 0)
-            guard poll(&pfd, 1, 0) > 0, pfd.revents & Int16(POLLIN) != 0 else { return }
+            guard fd.waitForInput(timeoutMilliseconds: 0) else { return }
             guard case .success(let n) = read(fd, into: &buffer), n > 0 else { return }
             append(buffer[0..<n], to: &output, limit: limit)
         }

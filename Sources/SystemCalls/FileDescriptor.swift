@@ -107,6 +107,17 @@ public struct FileDescriptor: RawRepresentable, Hashable, Sendable {
         try retryingInterrupts { clinux_ioctl(rawValue, request, argument) }
     }
 
+    /// Takes the file's advisory lock without waiting; EACCES/EAGAIN when another process
+    /// holds it. The corresponding C function is `lockf(F_TLOCK)`.
+    public func lockWithoutWaiting() throws(Errno) {
+        _ = try callingOnce { lockf(rawValue, F_TLOCK, 0) }
+    }
+
+    /// Cuts the file to `length` bytes. The corresponding C function is `ftruncate(2)`.
+    public func truncate(to length: Int64 = 0) throws(Errno) {
+        _ = try callingOnce { ftruncate(rawValue, off_t(length)) }
+    }
+
     /// Marks the descriptor close-on-exec. The corresponding C function is `fcntl(F_SETFD)`.
     public func setCloseOnExec() throws(Errno) {
         let flags = try callingOnce { clinux_fcntl(rawValue, F_GETFD, 0) }
