@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// Operations on paths that are not reads or writes of a file's contents.
 public enum FileSystem {

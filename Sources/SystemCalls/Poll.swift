@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// Waits until one of `descriptors` is ready or `timeoutMilliseconds` pass (-1: no limit) and
 /// returns how many are ready (0 on timeout). EINTR is thrown, not retried: a caller waiting
