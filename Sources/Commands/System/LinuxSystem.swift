@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import CLinux
 import ProcessRunner
 import QGAProtocol
@@ -106,7 +102,7 @@ public final class LinuxSystem: GuestSystem {
     }
 
     public func run(_ invocation: ProcessInvocation) -> ProcessOutcome {
-        ProcessRunner.run(invocation)
+        Subprocess.run(invocation)
     }
 
     public func syncFilesystems() { sync() }
@@ -385,13 +381,13 @@ public final class LinuxSystem: GuestSystem {
 
     public func spawnChild(_ request: ChildRequest) throws(SystemCallError) -> SpawnedChild {
         do {
-            return try ProcessRunner.start(request)
+            return try Subprocess.start(request)
         } catch {
             throw SystemCallError(.spawn, path: request.path, errno: Errno(error.errno))
         }
     }
 
-    public func reapChild(_ pid: Int32) -> ChildExit? { ProcessRunner.reap(pid) }
+    public func reapChild(_ pid: Int32) -> ChildExit? { Subprocess.reap(pid) }
 
     public func userAccount(_ name: String) -> UserAccount? {
         var entry = passwd()
