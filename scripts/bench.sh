@@ -34,6 +34,7 @@ build_note="qemu-ga-swift: \`make release\` (scripts/build-embedded.sh: Embedded
     --reference "qemu-ga=/usr/sbin/qemu-ga" \
     --note "$build_note" \
     --note "qemu-ga: Debian's qemu-guest-agent ($qemu_ga_version)" \
+    --note "Binary size, RSS and startup at each step before Embedded Swift, and where the RSS goes: [FOOTPRINT.md](FOOTPRINT.md)." \
     --note "The same agents with every process pinned to one CPU: [BENCHMARKS-one-cpu.md](BENCHMARKS-one-cpu.md). On 2-CPU VMs a round trip between CPUs costs a cross-CPU wake-up each way, which dominates sequential latency for both agents; on one CPU the agents' own cost shows." \
     --output docs/BENCHMARKS.md \
     "$@"
