@@ -109,7 +109,7 @@ deb: release package-deps
 
 # RPM in Fedora's layout from the same binary (rpmbuild from Debian's rpm package):
 # dist/qemu-ga-swift-<version>-1.<arch>.rpm.
-VERSION := $(shell sed -n 's/.*static let release = "\(.*\)".*/\1/p' Sources/Commands/Core/CommandContext.swift)
+VERSION := $(shell sed -n 's/.*static let release = "\(.*\)".*/\1/p' Sources/Commands/Core/AgentVersion.swift)
 rpm: release package-deps
 	rm -rf .build-pkg/rpm && mkdir -p .build-pkg/rpm
 	rpmbuild -bb --quiet --define "_topdir $(CURDIR)/.build-pkg/rpm" --define "srcdir $(CURDIR)" \

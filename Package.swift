@@ -21,7 +21,9 @@ let package = Package(
         ),
         // Bytes in, requests out; replies out, bytes in. No I/O.
         .target(name: "QGAProtocol", dependencies: ["CJSONC"]),
-        // Linux headers Swift's Glibc module leaves out (signalfd, vsock).
+        // Linux headers Swift's Glibc module leaves out (signalfd, vsock, getopt_long, syslog),
+        // and fixed-argument forms of the variadic calls and macros Embedded Swift cannot import
+        // (open, fcntl, ioctl, errno).
         .target(name: "CLinux"),
         // Typed system calls: Errno, FileDescriptor, the one EINTR retry, socket addresses,
         // the monotonic clock, directories, the one posix_spawn. Every other module's way to

@@ -28,7 +28,7 @@ t0=$(date +%s)
 "$REPO/scripts/install-deps.sh" qemu-system-x86 qemu-utils busybox-static kmod cpio e2fsprogs \
     libjson-c-dev pkg-config binutils python3
 
-# The binary users get: dist/qemu-ga-swift from `make release` (static Swift stdlib, stripped).
+# The binary users get: dist/qemu-ga-swift from `make release` (Embedded Swift, stripped).
 if [ "${E2E_SKIP_BUILD:-0}" != 1 ]; then
     say "make release"
     make -s release SWIFT="$SWIFT" >&2

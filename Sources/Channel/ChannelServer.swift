@@ -1,43 +1,6 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import CLinux
 import SystemCalls
-
-/// Signals delivered through a signalfd, so the loop handles them as ordinary events: no
-/// code runs inside a signal handler, and SIGTERM can never deadlock the agent (qemu-ga 7.2
-/// quits its GLib main loop from a handler).
-public final class SignalSource {
-    public let fd: Int32
-
-    /// Blocks `signals` for the process and opens a signalfd for them.
-    public init(_ signals: [Int32]) throws(ChannelError) {
-        var mask = sigset_t()
-        sigemptyset(&mask)
-        for signal in signals { sigaddset(&mask, signal) }
-        pthread_sigmask(SIG_BLOCK, &mask, nil)
-        fd = signalfd(-1, &mask, Int32(SFD_NONBLOCK | SFD_CLOEXEC))
-        guard fd >= 0 else { let error = Errno.current
-            throw ChannelError("signalfd: \(error)", errno: error.rawValue) }
-    }
-
-    /// The signals that arrived since the last call.
-    func drain() -> [Int32] {
-        var received: [Int32] = []
-        var info = signalfd_siginfo()
-        while true {
-            let n = try? withUnsafeMutableBytes(of: &info) { raw in
-                Result { () throws(Errno) -> Int in try FileDescriptor(rawValue: fd).read(into: raw) }
-            }.get()
-            guard n == MemoryLayout<signalfd_siginfo>.size else { return received }
-            received.append(Int32(info.ssi_signo))
-        }
-    }
-
-    deinit { try? FileDescriptor(rawValue: fd).close() }
-}
 
 /// The agent's event loop: one `poll(2)` over the channel, the signalfd, the command layer's
 /// watched descriptors and a deadline.
@@ -121,10 +84,13 @@ public final class ChannelServer {
             let trimDue = bytesSinceTrim >= Self.trimAfterBytes
             var timeout = pollTimeout()
             if trimDue && (timeout < 0 || timeout > Self.trimQuietMilliseconds) { timeout = Self.trimQuietMilliseconds }
-            let ready = poll(&fds, nfds_t(fds.count), timeout)
-            if ready < 0 {
-                let error = Errno.current
-                if error != .interrupted { throw ChannelError("poll: \(error)", errno: error.rawValue) }
+            let ready: Int
+            do {
+                ready = try poll(&fds, timeoutMilliseconds: timeout)
+            } catch .interrupted {
+                continue
+            } catch {
+                throw ChannelError("poll: \(error)", errno: error.rawValue)
             }
             if ready == 0 && trimDue {
                 ProcessMemory.releaseFreePages()
@@ -342,7 +308,7 @@ public final class ChannelServer {
                     pollfd(fd: fd, events: Int16(POLLOUT), revents: 0),
                     pollfd(fd: signals.fd, events: Int16(POLLIN), revents: 0),
                 ]
-                _ = poll(&fds, 2, -1)
+                _ = try? poll(&fds, timeoutMilliseconds: -1)
                 if fds[1].revents != 0 { handleSignals() }
                 if fds[0].revents & Int16(POLLOUT) == 0 && fds[0].revents & Int16(POLLHUP | POLLERR) != 0 {
                     // A virtio port without a host reports POLLHUP and never POLLOUT: polling
@@ -381,14 +347,14 @@ public final class ChannelServer {
         setAsync(fd, true)
         defer { setAsync(fd, false) }
         while running {
-            var port = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-            _ = poll(&port, 1, 0)
-            if port.revents & Int16(POLLOUT) != 0 { return true }
+            var port = [pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)]
+            _ = try? poll(&port, timeoutMilliseconds: 0)
+            if port[0].revents & Int16(POLLOUT) != 0 { return true }
             let left = until - MonotonicClock.seconds()
             if left <= 0 { return false }
-            var signal = pollfd(fd: signals.fd, events: Int16(POLLIN), revents: 0)
-            _ = poll(&signal, 1, Int32(left * 1000) + 1)
-            if signal.revents != 0 { handleSignals() }
+            if FileDescriptor(rawValue: signals.fd).waitForInput(timeoutMilliseconds: Int32(left * 1000) + 1) {
+                handleSignals()
+            }
         }
         return false
     }

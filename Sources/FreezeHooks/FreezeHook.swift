@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import ProcessRunner
 import SystemCalls
 
@@ -102,7 +98,7 @@ public struct FreezeHookError: Error, Sendable, Equatable, CustomStringConvertib
             if output.isEmpty { return "child process has terminated abnormally" }
             return "child process has terminated abnormally: \(output)"
         case .timedOut(let seconds):
-            let text = "fsfreeze hook '\(hook)' timed out after \(formatSeconds(seconds)) seconds"
+            let text = "fsfreeze hook '\(hook)' timed out after \(seconds.secondsText) seconds"
             return output.isEmpty ? text : "\(text): \(output)"
         }
     }
@@ -110,17 +106,17 @@ public struct FreezeHookError: Error, Sendable, Equatable, CustomStringConvertib
     public var description: String { message }
 }
 
-/// Runs the hook: the child through ``ProcessRunner``.
+/// Runs the hook: the child through ``Subprocess``.
 public enum FreezeHookRunner {
     /// Runs `invocation` and interprets how it ended.
     ///
     /// A missing or non-executable hook is found by trying to run it, as qemu-ga 10.x does
     /// (7.2 checked `access(X_OK)` first and said "can't access fsfreeze hook").
     ///
-    /// - Parameter spawn: runs the child (a seam for tests; the default is `ProcessRunner.run`).
+    /// - Parameter spawn: runs the child (a seam for tests; the default is `Subprocess.run`).
     /// - Throws: ``FreezeHookError`` with qemu-ga's text.
     public static func run(
-        _ invocation: FreezeHookInvocation, spawn: (ProcessInvocation) -> ProcessOutcome = ProcessRunner.run
+        _ invocation: FreezeHookInvocation, spawn: (ProcessInvocation) -> ProcessOutcome = Subprocess.run
     ) throws(FreezeHookError) -> FreezeHookReport {
         try evaluate(invocation, spawn(invocation.process))
     }
@@ -138,10 +134,4 @@ public enum FreezeHookRunner {
         }
         throw FreezeHookError(invocation: invocation, reason: reason, output: output)
     }
-}
-
-/// `60` rather than `60.0`; fractions as Swift prints them.
-private func formatSeconds(_ seconds: Double) -> String {
-    if seconds == seconds.rounded(), abs(seconds) < 1e15 { return String(Int64(seconds)) }
-    return String(seconds)
 }

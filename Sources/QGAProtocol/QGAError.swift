@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// The one error type of the agent: a QMP error class and the text hosts see.
 ///
@@ -40,9 +36,10 @@ extension QGAError {
         QGAError("\(message): \(errorText(errno))", errno: errno)
     }
 
-    /// The C library's text for an errno value. Read here rather than through SystemCalls'
-    /// `Errno`: the protocol module builds in Embedded Swift on its own (`make embedded-check`),
-    /// and the system-call layer does not yet.
+    /// The C library's text for an errno value (`strerror`, a table lookup, not a system call).
+    /// Read here rather than through SystemCalls' `Errno`: QGAProtocol is the wire format alone,
+    /// with no I/O and nothing below it but json-c (`make embedded-check` builds it on its
+    /// own), so it does not take in the system-call layer for one lookup.
     public static func errorText(_ errno: Int32) -> String {
         guard let text = strerror(errno) else { return "Unknown error \(errno)" }
         return String(cString: text)

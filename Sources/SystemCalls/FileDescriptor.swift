@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import CLinux
 
 /// An open file descriptor: the typed face of the C library's `int fd`.
@@ -30,8 +26,9 @@ public struct FileDescriptor: RawRepresentable, Hashable, Sendable {
     public static func pipe() throws(Errno) -> (readEnd: FileDescriptor, writeEnd: FileDescriptor) {
         var fds: [Int32] = [-1, -1]
         _ = try callingOnce { Glibc.pipe(&fds) }
-        // pipe2(O_CLOEXEC) is a GNU extension the Glibc module hides; the agent spawns from
-        // one thread, so nothing can fork between the two calls.
+        // pipe2(O_CLOEXEC) is a GNU extension that neither Swift's Glibc module nor the
+        // Embedded build's stand-in declares; the agent spawns from one thread, so nothing can
+        // fork between the two calls.
         for fd in fds { _ = clinux_fcntl(fd, F_SETFD, FD_CLOEXEC) }
         return (FileDescriptor(rawValue: fds[0]), FileDescriptor(rawValue: fds[1]))
     }
@@ -108,6 +105,17 @@ public struct FileDescriptor: RawRepresentable, Hashable, Sendable {
     /// `ioctl(2)`; its result is returned (some requests answer a positive status).
     public func control(_ request: UInt, _ argument: UnsafeMutableRawPointer?) throws(Errno) -> Int32 {
         try retryingInterrupts { clinux_ioctl(rawValue, request, argument) }
+    }
+
+    /// Takes the file's advisory lock without waiting; EACCES/EAGAIN when another process
+    /// holds it. The corresponding C function is `lockf(F_TLOCK)`.
+    public func lockWithoutWaiting() throws(Errno) {
+        _ = try callingOnce { lockf(rawValue, F_TLOCK, 0) }
+    }
+
+    /// Cuts the file to `length` bytes. The corresponding C function is `ftruncate(2)`.
+    public func truncate(to length: Int64 = 0) throws(Errno) {
+        _ = try callingOnce { ftruncate(rawValue, off_t(length)) }
     }
 
     /// Marks the descriptor close-on-exec. The corresponding C function is `fcntl(F_SETFD)`.

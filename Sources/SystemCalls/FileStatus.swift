@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// What `stat(2)` says about a file: its kind, identity and link count. The one place that
 /// decodes `st_mode` (Embedded Swift sees `S_IFMT` as a plain C integer, Glibc's overlay as

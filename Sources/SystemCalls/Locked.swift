@@ -1,12 +1,8 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
-/// A value behind a `pthread_mutex_t`. The agent itself runs one thread, but the log sink it
-/// shares is also written from test threads and from the fsfreeze code's timer, and the shipped
-/// Embedded Swift build has no `Synchronization.Mutex` on Linux.
+/// A value behind a `pthread_mutex_t`. The agent itself runs one thread (the fsfreeze watchdog
+/// is a deadline of its event loop), but the log sink is also written from the tests' parallel
+/// threads, and the shipped Embedded Swift build has no `Synchronization.Mutex` on Linux.
 public final class Locked<State>: @unchecked Sendable {
     private var state: State
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)

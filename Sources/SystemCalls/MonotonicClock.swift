@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// Time that never goes back (the wall clock may be set by `guest-set-time`): what every
 /// timeout and deadline of the agent is measured on.

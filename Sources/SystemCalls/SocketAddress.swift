@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import CLinux
 
 /// Where a stream socket binds or connects: the two families the agent and its clients use.

@@ -1,10 +1,7 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import Channel
 import Commands
+import SystemCalls
 
 /// qemu-ga's command line (`qga/main.c`'s option table, parsed by getopt_long), plus the
 /// freeze watchdog settings and 7.2's `--blacklist`.
@@ -173,11 +170,11 @@ enum AgentCommandLine {
                             (default \(Configuration.defaultFsfreezeHook)); give PATH
                             attached: -F/path/to/hook, never -F /path/to/hook
               --fsfreeze-hook-timeout=SECONDS
-                            kill a hook still running after SECONDS (default \(Configuration.formatSeconds(Configuration.defaultFsfreezeHookTimeout)),
+                            kill a hook still running after SECONDS (default \(Configuration.defaultFsfreezeHookTimeout.secondsText),
                             0 = never)
               --fsfreeze-timeout=SECONDS
                             thaw by itself when no thaw comes within SECONDS
-                            (default \(Configuration.formatSeconds(Configuration.defaultFsfreezeTimeout)), 0 = never)
+                            (default \(Configuration.defaultFsfreezeTimeout.secondsText), 0 = never)
           -t, --statedir    directory for persistent state (default /var/run)
           -v, --verbose     log debugging messages too
           -V, --version     print the version and exit

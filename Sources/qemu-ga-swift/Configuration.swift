@@ -1,5 +1,6 @@
 import Channel
 import Commands
+import SystemCalls
 
 /// The agent's effective settings: built-in defaults, then the config file, then the
 /// command line (qemu-ga's order; `-b`/`-a` lists from both accumulate).
@@ -108,16 +109,12 @@ struct Configuration: Equatable {
         add("block-rpcs", blockRPCs.joined(separator: ","))
         add("allow-rpcs", allowRPCs.joined(separator: ","))
         if fsfreezeHookTimeout != Configuration.defaultFsfreezeHookTimeout {
-            add("fsfreeze-hook-timeout", Configuration.formatSeconds(fsfreezeHookTimeout))
+            add("fsfreeze-hook-timeout", fsfreezeHookTimeout.secondsText)
         }
         if fsfreezeTimeout != Configuration.defaultFsfreezeTimeout {
-            add("fsfreeze-timeout", Configuration.formatSeconds(fsfreezeTimeout))
+            add("fsfreeze-timeout", fsfreezeTimeout.secondsText)
         }
         return lines.joined(separator: "\n") + "\n"
-    }
-
-    static func formatSeconds(_ value: Double) -> String {
-        value == value.rounded() && value < 1e15 ? String(Int64(value)) : String(value)
     }
 }
 

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import SystemCalls
 
 /// Daemonizing and the PID file, as qemu-ga's `become_daemon` and `qemu_write_pidfile`.
@@ -10,22 +6,19 @@ enum Daemon {
     /// Forks; the parent exits 0, the child continues detached (setsid, cwd /, umask 077,
     /// stdio on /dev/null) with only `kept` of the descriptors above stderr still open.
     static func detach(keeping kept: [Int32]) throws(ConfigurationError) {
-        let pid = fork()
-        if pid < 0 { throw ConfigurationError("fork: \(Errno.current)") }
-        if pid > 0 { exit(0) }
-        umask(0o077)
-        if setsid() < 0 { throw ConfigurationError("setsid: \(Errno.current)") }
-        _ = chdir("/")
-        if let null = try? FileDescriptor.open("/dev/null", O_RDWR) {
-            dup2(null.rawValue, 0)
-            dup2(null.rawValue, 1)
-            dup2(null.rawValue, 2)
-            if null.rawValue > 2 { try? null.close() }
+        let pid: Int32
+        do {
+            pid = try ThisProcess.fork()
+        } catch {
+            throw ConfigurationError("fork: \(error)")
         }
-        // Descriptors inherited from whoever started us (a supervisor's pipes, say) would
-        // otherwise stay open for the daemon's whole life.
-        let limit = min(Int32(sysconf(Int32(_SC_OPEN_MAX))), 65536)
-        for fd in 3..<max(limit, 3) where !kept.contains(fd) { close(fd) }
+        if pid > 0 { exit(0) }
+        do {
+            try ThisProcess.startSession()
+        } catch {
+            throw ConfigurationError("setsid: \(error)")
+        }
+        ThisProcess.settleAsDaemon(mask: 0o077, keeping: kept)
     }
 
     /// A PID file this process created, locked and wrote; it stays open (and locked) for the
@@ -51,7 +44,7 @@ enum Daemon {
                     try? fd.close()
                     throw ConfigurationError("cannot create pid file '\(path)': not a regular file with a single link")
                 }
-                if lockf(fd.rawValue, F_TLOCK, 0) != 0 {
+                if (try? fd.lockWithoutWaiting()) == nil {
                     try? fd.close()
                     throw ConfigurationError("cannot lock pid file '\(path)': another instance may be running")
                 }
@@ -62,8 +55,8 @@ enum Daemon {
                     continue
                 }
                 do {
-                    _ = try callingOnce { ftruncate(fd.rawValue, 0) }
-                    try fd.writeAll(Array("\(getpid())\n".utf8))
+                    try fd.truncate()
+                    try fd.writeAll(Array("\(ThisProcess.id)\n".utf8))
                 } catch {
                     try? fd.close()
                     throw ConfigurationError("cannot write pid file '\(path)': \(error)")
@@ -77,7 +70,7 @@ enum Daemon {
             if let opened = try? fd.status(), let current = try? FileStatus.of(path, followingLinks: false),
                 current.isSameFile(as: opened)
             {
-                unlink(path)
+                FileSystem.removeIfPresent(path)
             }
             try? fd.close()
         }

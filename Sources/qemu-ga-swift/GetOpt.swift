@@ -2,11 +2,7 @@
 // leaves <getopt.h> out). getopt keeps its state in C globals (optind, optarg, opterr), which
 // Swift 6 refuses to touch without @preconcurrency; the agent is single-threaded when it
 // parses its command line.
-#if canImport(Glibc)
 @preconcurrency import Glibc
-#elseif canImport(Musl)
-@preconcurrency import Musl
-#endif
 @preconcurrency import CLinux
 
 /// The C library's `getopt_long`: the parser qemu-ga uses, so clustered short options

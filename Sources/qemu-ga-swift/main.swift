@@ -1,9 +1,5 @@
 // qemu-ga-swift: the QEMU guest agent protocol, in Swift.
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import SystemCalls
 
 switch AgentCommandLine.parse(

@@ -1,9 +1,5 @@
 // qga-bench: qemu-ga-swift against QEMU's qemu-ga, in alternating rounds on this machine.
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import SystemCalls
 import ArgumentParser
 

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import QGAProtocol
 import SystemCalls
 
@@ -41,11 +37,6 @@ func printTable(_ header: [String], _ rows: [[String]]) {
         }
         print(line)
     }
-}
-
-/// `1.5` → "1.5", `30` → "30".
-func formatSeconds(_ seconds: Double) -> String {
-    seconds == seconds.rounded() && seconds.magnitude < 1e15 ? String(Int64(seconds)) : String(seconds)
 }
 
 /// Text of a scalar for a table cell.

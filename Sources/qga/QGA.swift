@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import ArgumentParser
 import QGAProtocol
 import SystemCalls
@@ -21,7 +17,7 @@ struct QGA: ParsableCommand {
             reached or did not answer in time.
             """,
         subcommands: [
-            Ping.self, Info.self, FSFreeze.self, FSTrim.self, VCPUs.self, Shutdown.self, Suspend.self,
+            Ping.self, Info.self, FSFreezeCommand.self, FSTrim.self, VCPUs.self, Shutdown.self, Suspend.self,
             Exec.self, Raw.self,
         ])
 
@@ -74,7 +70,7 @@ struct QGA: ParsableCommand {
 
     private func handshakeText(_ error: TransportError) -> String {
         switch error {
-        case .timedOut: return "no reply to guest-sync-delimited within \(formatSeconds(timeout)) s"
+        case .timedOut: return "no reply to guest-sync-delimited within \(timeout.secondsText) s"
         case .endOfFile: return "the agent closed the connection during the handshake"
         case .failed(let text): return text
         }
@@ -94,9 +90,20 @@ struct QGA: ParsableCommand {
         }
     }
 
+    /// The usual subcommand: connects, runs `execute` and prints its return value, as JSON with
+    /// `--json`, else through `printText`; a failure ends the run with its exit status.
+    func callAndPrint(
+        _ execute: String, arguments: JSONValue? = nil, printText: (JSONValue) throws -> Void
+    ) throws {
+        try reporting {
+            let result = try call(try connect(), execute, arguments: arguments)
+            if json { printJSON(result) } else { try printText(result) }
+        }
+    }
+
     func transportText(_ error: TransportError, waitingFor execute: String) -> String {
         switch error {
-        case .timedOut: return "no reply to \(execute) within \(formatSeconds(timeout)) s"
+        case .timedOut: return "no reply to \(execute) within \(timeout.secondsText) s"
         case .endOfFile: return "the agent closed the connection before answering \(execute)"
         case .failed(let text): return text
         }

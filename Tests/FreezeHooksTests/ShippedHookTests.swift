@@ -1,5 +1,6 @@
 import Foundation
 import FreezeHooks
+import ProcessRunner
 import Testing
 
 /// The repository's `hooks/` directory.
@@ -135,16 +136,8 @@ struct ShippedHookTests {
 
     @Test("an unknown action is refused")
     func unknownAction() {
-        let outcome = ProcessRunnerShim.run(hooksDirectory + "/fsfreeze-hook", ["bogus"])
+        let outcome = Subprocess.run(ProcessInvocation(hooksDirectory + "/fsfreeze-hook", ["bogus"], timeout: 30))
         #expect(outcome.termination == .exited(2))
-    }
-}
-
-import ProcessRunner
-
-enum ProcessRunnerShim {
-    static func run(_ path: String, _ arguments: [String]) -> ProcessOutcome {
-        ProcessRunner.run(ProcessInvocation(path, arguments, timeout: 30))
     }
 }
 

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import SystemCalls
 
 /// A GLib key file (`qemu-ga.conf`), read and written by GLib's rules as qemu-ga relies on

@@ -22,6 +22,19 @@ extension Substring {
     public func contains(text: String) -> Bool { firstRange(ofText: text) != nil }
 }
 
+extension UInt8 {
+    /// The value of this byte as an ASCII hexadecimal digit (`0`-`9`, `a`-`f`, `A`-`F`), else nil;
+    /// a decimal parser checks the value against its radix.
+    var hexDigitValue: Int? {
+        switch self {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return Int(self - UInt8(ascii: "0"))
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return Int(self - UInt8(ascii: "a")) + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return Int(self - UInt8(ascii: "A")) + 10
+        default: return nil
+        }
+    }
+}
+
 extension Collection where Element == UInt8 {
     /// The first range of `pattern` in these bytes; a plain scan, the texts are short.
     fileprivate func firstRange(ofBytes pattern: String.UTF8View) -> Range<Index>? {

@@ -1,10 +1,7 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import FreezeHooks
 import QGAProtocol
+import SystemCalls
 
 /// Freezing and thawing filesystems, as qemu-ga's `qmp_guest_fsfreeze_*` do it, plus what the
 /// executable drives: the startup check, thaw on SIGTERM/SIGINT and the watchdog.
@@ -204,7 +201,7 @@ public enum FSFreeze {
         guard state.isFrozen, let deadline = state.watchdogDeadline, now >= deadline else { return false }
         // An error, not a warning: the host froze and never came back; the default level shows it.
         context.logger.error(
-            "no guest-fsfreeze-thaw within \(seconds(state.watchdogTimeout)) seconds of the freeze (--fsfreeze-timeout): thawing filesystems"
+            "no guest-fsfreeze-thaw within \(state.watchdogTimeout.secondsText) seconds of the freeze (--fsfreeze-timeout): thawing filesystems"
         )
         do {
             let thawed = try thaw(context: context)
@@ -214,9 +211,5 @@ public enum FSFreeze {
             if state.isFrozen { state.watchdogDeadline = now + FreezeState.watchdogRetryInterval }
         }
         return true
-    }
-
-    private static func seconds(_ value: Double) -> String {
-        value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
     }
 }

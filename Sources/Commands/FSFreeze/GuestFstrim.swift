@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import QGAProtocol
 
 /// `guest-fstrim`: FITRIM on every mount; one result per mount, errors per mount.

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import QGAProtocol
 
 /// `guest-file-seek`: moves the file position; `whence` is `set`/`cur`/`end` or, as qemu-ga

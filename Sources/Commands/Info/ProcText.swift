@@ -22,14 +22,7 @@ enum ProcText {
         guard !field.isEmpty else { return nil }
         var value: UInt64 = 0
         for byte in field {
-            let digit: UInt64
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = UInt64(byte - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = UInt64(byte - UInt8(ascii: "a")) + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): digit = UInt64(byte - UInt8(ascii: "A")) + 10
-            default: return nil
-            }
-            guard digit < radix else { return nil }
+            guard let digit = byte.hexDigitValue.map(UInt64.init), digit < radix else { return nil }
             let (shifted, o1) = value.multipliedReportingOverflow(by: radix)
             let (sum, o2) = shifted.addingReportingOverflow(digit)
             if o1 || o2 { return nil }

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import QGAProtocol
 
 /// `guest-get-memory-blocks`: every `memoryN` under `<sysfs>/devices/system/memory`, sorted by

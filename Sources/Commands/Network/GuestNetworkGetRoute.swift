@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import QGAProtocol
 
 /// `guest-network-get-route`: the kernel's IPv4 and IPv6 routing tables (qemu-ga 9.1), from

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 
 /// Text forms of addresses, as `inet_ntop(3)` writes them (a pure function, not a syscall).
 enum IPAddressText {

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import CLinux
 import ProcessRunner
 import QGAProtocol
@@ -100,7 +96,7 @@ public final class LinuxSystem: GuestSystem {
     }
 
     public func run(_ invocation: ProcessInvocation) -> ProcessOutcome {
-        ProcessRunner.run(invocation)
+        Subprocess.run(invocation)
     }
 
     public func syncFilesystems() { sync() }
@@ -380,13 +376,13 @@ public final class LinuxSystem: GuestSystem {
 
     public func spawnChild(_ request: ChildRequest) throws(QGAError) -> SpawnedChild {
         do {
-            return try ProcessRunner.start(request)
+            return try Subprocess.start(request)
         } catch {
             throw QGAError.system("posix_spawn", errno: error.errno)
         }
     }
 
-    public func reapChild(_ pid: Int32) -> ChildExit? { ProcessRunner.reap(pid) }
+    public func reapChild(_ pid: Int32) -> ChildExit? { Subprocess.reap(pid) }
 
     public func userAccount(_ name: String) -> UserAccount? {
         var entry = passwd()

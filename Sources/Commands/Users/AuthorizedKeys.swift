@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import QGAProtocol
 
 /// What the `guest-ssh-*-authorized-keys` commands share: the account lookup, the key check

@@ -12,11 +12,7 @@ struct FSTrim: ParsableCommand {
     var minimum: Int64?
 
     func run() throws {
-        try reporting {
-            let connection = try qga.connect()
-            let arguments: JSONValue? = minimum.map { ["minimum": .int($0)] }
-            let result = try qga.call(connection, "guest-fstrim", arguments: arguments)
-            if qga.json { return printJSON(result) }
+        try qga.callAndPrint("guest-fstrim", arguments: minimum.map { ["minimum": .int($0)] }) { result in
             let paths = result["paths"]?.arrayValue ?? []
             printTable(
                 ["PATH", "TRIMMED", "MINIMUM", "ERROR"],

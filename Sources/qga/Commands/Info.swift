@@ -7,10 +7,7 @@ struct Info: ParsableCommand {
     @ParentCommand var qga: QGA
 
     func run() throws {
-        try reporting {
-            let connection = try qga.connect()
-            let result = try qga.call(connection, "guest-info")
-            if qga.json { return printJSON(result) }
+        try qga.callAndPrint("guest-info") { result in
             print("version: \(cellText(result["version"]))")
             let commands = result["supported_commands"]?.arrayValue ?? []
             printTable(

@@ -7,10 +7,6 @@ struct Ping: ParsableCommand {
     @ParentCommand var qga: QGA
 
     func run() throws {
-        try reporting {
-            let connection = try qga.connect()
-            let result = try qga.call(connection, "guest-ping")
-            if qga.json { printJSON(result) } else { print("The agent is alive.") }
-        }
+        try qga.callAndPrint("guest-ping") { _ in print("The agent is alive.") }
     }
 }

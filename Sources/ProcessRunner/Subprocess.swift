@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import SystemCalls
 
 /// What to run: a value that tests can inspect before (or instead of) running it.
@@ -65,9 +61,10 @@ public struct ProcessOutcome: Sendable, Equatable {
     public var outputText: String { String(decoding: output, as: UTF8.self) }
 }
 
-/// Runs child processes synchronously, through the one spawn primitive
-/// (``SystemCalls/ChildProcess/spawn(_:)``).
-public enum ProcessRunner {
+/// A program run as a child of the agent, through the one spawn primitive
+/// (``SystemCalls/ChildProcess/spawn(_:)``): ``run(_:)`` waits for it (or its timeout) and
+/// returns its output; ``start(_:)`` leaves it running (`guest-exec`) until ``reap(_:)``.
+public enum Subprocess {
     /// Runs `invocation` to completion (or its timeout) and returns how it ended.
     public static func run(_ invocation: ProcessInvocation) -> ProcessOutcome {
         let output: (readEnd: FileDescriptor, writeEnd: FileDescriptor)
@@ -129,8 +126,7 @@ public enum ProcessRunner {
             }
             let slice = deadline.pollTimeout < 0 ? 100 : min(100, deadline.pollTimeout)
             if outputOpen {
-                var pfd = pollfd(fd: fd.rawValue, events: Int16(POLLIN), revents: 0)
-                if poll(&pfd, 1, slice) > 0 {
+                if fd.waitForInput(timeoutMilliseconds: slice) {
                     switch read(fd, into: &buffer) {
                     case .success(let n) where n > 0: append(buffer[0..<n], to: &output, limit: invocation.outputLimit)
                     case .failure(.wouldBlock): break
@@ -167,8 +163,7 @@ public enum ProcessRunner {
     private static func drainAvailable(_ fd: FileDescriptor, into output: inout [UInt8], limit: Int) {
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
-            var pfd = pollfd(fd: fd.rawValue, events: Int16(POLLIN), revents: 0)
-            guard poll(&pfd, 1, 0) > 0, pfd.revents & Int16(POLLIN) != 0 else { return }
+            guard fd.waitForInput(timeoutMilliseconds: 0) else { return }
             guard case .success(let n) = read(fd, into: &buffer), n > 0 else { return }
             append(buffer[0..<n], to: &output, limit: limit)
         }

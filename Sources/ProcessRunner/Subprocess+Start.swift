@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import SystemCalls
 
 /// A child the agent starts and leaves running while it goes on serving (`guest-exec`).
@@ -71,7 +67,7 @@ public struct SpawnError: Error, Sendable, Equatable {
     public init(errno: Int32) { self.errno = errno }
 }
 
-extension ProcessRunner {
+extension Subprocess {
     /// Starts `request` and returns at once, with glib's `g_spawn` semantics:
     /// a bare name is searched in the `PATH` of the child's environment (else the agent's, else
     /// `/bin:/usr/bin:.`), skipping entries that fail with ENOENT/ENOTDIR/EACCES and the like;

@@ -3,36 +3,36 @@ import ProcessRunner
 import Testing
 
 @Suite("Running child processes")
-struct ProcessRunnerTests {
+struct SubprocessTests {
     @Test func exitStatusAndInterleavedOutput() {
-        let outcome = ProcessRunner.run(ProcessInvocation("/bin/sh", ["-c", "echo out; echo err >&2; exit 3"]))
+        let outcome = Subprocess.run(ProcessInvocation("/bin/sh", ["-c", "echo out; echo err >&2; exit 3"]))
         #expect(outcome.termination == .exited(3))
         #expect(outcome.outputText == "out\nerr\n")
     }
 
     @Test func bareNamesAreLookedUpInPath() {
-        #expect(ProcessRunner.run(ProcessInvocation("true")).succeeded)
+        #expect(Subprocess.run(ProcessInvocation("true")).succeeded)
     }
 
     @Test func missingExecutableFailsToStart() {
-        #expect(ProcessRunner.run(ProcessInvocation("/nonexistent/qga-test")).termination == .failedToStart(ENOENT))
+        #expect(Subprocess.run(ProcessInvocation("/nonexistent/qga-test")).termination == .failedToStart(ENOENT))
     }
 
     @Test func inputBytesReachStdinAndDefaultIsDevNull() {
-        let echoed = ProcessRunner.run(ProcessInvocation("/bin/cat", input: .bytes(Array("user:secret\n".utf8))))
+        let echoed = Subprocess.run(ProcessInvocation("/bin/cat", input: .bytes(Array("user:secret\n".utf8))))
         #expect(echoed.outputText == "user:secret\n")
-        let empty = ProcessRunner.run(ProcessInvocation("/bin/cat"))
+        let empty = Subprocess.run(ProcessInvocation("/bin/cat"))
         #expect(empty.succeeded && empty.output.isEmpty)
     }
 
     @Test func environmentIsReplacedWhenGiven() {
-        let outcome = ProcessRunner.run(
+        let outcome = Subprocess.run(
             ProcessInvocation("/bin/sh", ["-c", "echo \"$QGA_X-$HOME\""], environment: ["QGA_X=1"]))
         #expect(outcome.outputText == "1-\n")
     }
 
     @Test func signalDeathIsReported() {
-        let outcome = ProcessRunner.run(ProcessInvocation("/bin/sh", ["-c", "kill -9 $$"]))
+        let outcome = Subprocess.run(ProcessInvocation("/bin/sh", ["-c", "kill -9 $$"]))
         #expect(outcome.termination == .signaled(SIGKILL))
     }
 
@@ -42,7 +42,7 @@ struct ProcessRunnerTests {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         // The grandchild records its pid and would touch a file after 3 s unless it is killed.
         let script = "sleep 30 & echo $! > \(dir)/grandchild; (sleep 3; touch \(dir)/survived) & wait"
-        let outcome = ProcessRunner.run(ProcessInvocation("/bin/sh", ["-c", script], timeout: 0.5))
+        let outcome = Subprocess.run(ProcessInvocation("/bin/sh", ["-c", script], timeout: 0.5))
         #expect(outcome.termination == .timedOut)
         let pidText = try String(contentsOfFile: dir + "/grandchild", encoding: .utf8)
         let grandchild = Int32(pidText.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
@@ -57,14 +57,14 @@ struct ProcessRunnerTests {
     }
 
     @Test func outputBeyondTheLimitIsDroppedWithoutBlockingTheChild() {
-        let outcome = ProcessRunner.run(
+        let outcome = Subprocess.run(
             ProcessInvocation("/bin/sh", ["-c", "head -c 1000000 /dev/zero"], outputLimit: 1000))
         #expect(outcome.succeeded)
         #expect(outcome.output.count == 1000)
     }
 
     @Test func childGetsItsOwnSessionAndNoBlockedSignals() {
-        let outcome = ProcessRunner.run(
+        let outcome = Subprocess.run(
             ProcessInvocation("/bin/sh", ["-c", "ps -o sid= -p $$; grep SigBlk /proc/self/status"]))
         let lines = outcome.outputText.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
         #expect(lines.first.flatMap { Int32($0) } != getsid(0))
@@ -76,7 +76,7 @@ struct ProcessRunnerTests {
         let stray = open("/dev/null", O_RDONLY)
         #expect(stray > 2)
         defer { close(stray) }
-        let outcome = ProcessRunner.run(ProcessInvocation("/bin/sh", ["-c", "ls /proc/$$/fd"]))
+        let outcome = Subprocess.run(ProcessInvocation("/bin/sh", ["-c", "ls /proc/$$/fd"]))
         let fds = Set(outcome.outputText.split(separator: "\n").compactMap { Int32($0) })
         #expect(!fds.contains(stray))
         #expect(fds.isSuperset(of: [0, 1, 2]))

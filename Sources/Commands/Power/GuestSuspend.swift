@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Musl)
-import Musl
-#endif
 import ProcessRunner
 import QGAProtocol
 
@@ -53,6 +49,22 @@ public enum SuspendMode: Sendable, CaseIterable {
         case .disk: "disk"
         case .hybrid: nil
         }
+    }
+}
+
+/// A `guest-suspend-*` command: one ``SuspendMode`` through ``GuestSuspend``. No reply on
+/// success (the host sees the guest's power state change instead); an error reply when no
+/// mechanism supports the mode or the one that does fails.
+public protocol GuestSuspendCommand: GuestCommand where Arguments == NoArguments, Result == EmptyResult {
+    static var mode: SuspendMode { get }
+}
+
+extension GuestSuspendCommand {
+    public static var successResponse: Bool { false }
+
+    public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> EmptyResult {
+        try GuestSuspend.suspend(mode, context: context)
+        return EmptyResult()
     }
 }
 

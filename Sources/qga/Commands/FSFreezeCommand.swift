@@ -2,7 +2,7 @@ import ArgumentParser
 import QGAProtocol
 
 /// `qga fsfreeze status|freeze|thaw`.
-struct FSFreeze: ParsableCommand {
+struct FSFreezeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fsfreeze",
         abstract: "Freeze and thaw the guest's filesystems (guest-fsfreeze-*).",
@@ -14,11 +14,7 @@ struct FSFreeze: ParsableCommand {
         @ParentCommand var qga: QGA
 
         func run() throws {
-            try reporting {
-                let connection = try qga.connect()
-                let result = try qga.call(connection, "guest-fsfreeze-status")
-                if qga.json { printJSON(result) } else { print(cellText(result)) }
-            }
+            try qga.callAndPrint("guest-fsfreeze-status") { print(cellText($0)) }
         }
     }
 
@@ -33,17 +29,12 @@ struct FSFreeze: ParsableCommand {
         var mountpoints: [String] = []
 
         func run() throws {
-            try reporting {
-                let connection = try qga.connect()
-                let result: JSONValue
-                if mountpoints.isEmpty {
-                    result = try qga.call(connection, "guest-fsfreeze-freeze")
-                } else {
-                    result = try qga.call(
-                        connection, "guest-fsfreeze-freeze-list",
-                        arguments: ["mountpoints": .array(mountpoints.map { .string($0) })])
-                }
-                if qga.json { printJSON(result) } else { print("Froze \(cellText(result)) filesystem(s)") }
+            let printText = { (result: JSONValue) in print("Froze \(cellText(result)) filesystem(s)") }
+            if mountpoints.isEmpty {
+                try qga.callAndPrint("guest-fsfreeze-freeze", printText: printText)
+            } else {
+                let arguments: JSONValue = ["mountpoints": .array(mountpoints.map { .string($0) })]
+                try qga.callAndPrint("guest-fsfreeze-freeze-list", arguments: arguments, printText: printText)
             }
         }
     }
@@ -54,11 +45,7 @@ struct FSFreeze: ParsableCommand {
         @ParentCommand var qga: QGA
 
         func run() throws {
-            try reporting {
-                let connection = try qga.connect()
-                let result = try qga.call(connection, "guest-fsfreeze-thaw")
-                if qga.json { printJSON(result) } else { print("Thawed \(cellText(result)) filesystem(s)") }
-            }
+            try qga.callAndPrint("guest-fsfreeze-thaw") { print("Thawed \(cellText($0)) filesystem(s)") }
         }
     }
 }
