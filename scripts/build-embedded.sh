@@ -10,6 +10,10 @@
 # libc headers the sources use, and Embedded/CLinux the module map SwiftPM generates for
 # Sources/CLinux. Embedded/EmbeddedRuntime.c supplies what the Embedded standard library
 # expects from the platform. Intermediate files go to .build/embedded/.
+#
+# SWIFT_OPTIMIZATION (default -Osize) is for measuring: -O measured 786 KB instead of 676 KB
+# for 6-9% fewer instructions per guest-ping/guest-info (`make profile`), well inside the
+# targets either way, so the shipped build stays -Osize.
 set -eu
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 OUTPUT=${1:?usage: build-embedded.sh OUTPUT}
@@ -24,7 +28,7 @@ EMBEDDED_LIB=$RUNTIME/embedded/$(uname -m)-unknown-linux-gnu
 JSONC_CFLAGS=$(pkg-config --cflags json-c)
 JSONC_LIBS=$(pkg-config --libs json-c)
 
-set -- -swift-version 6 -enable-experimental-feature Embedded -wmo -Osize -Xfrontend -function-sections \
+set -- -swift-version 6 -enable-experimental-feature Embedded -wmo ${SWIFT_OPTIMIZATION:--Osize} -Xfrontend -function-sections \
     -I "$REPO/Embedded" -I "$REPO/Sources/CJSONC" -I "$WORK"
 for flag in $JSONC_CFLAGS; do set -- "$@" -Xcc "$flag"; done
 

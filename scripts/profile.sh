@@ -5,24 +5,27 @@
 #
 #   scripts/profile.sh [AGENT] [COMMAND...]
 #
-# AGENT defaults to .build/release/qemu-ga-swift; COMMAND to guest-ping and guest-info.
-# Needs valgrind and a release build of qga-bench. Leaves callgrind.<command>.out in
-# .build/profile/ for callgrind_annotate.
+# AGENT defaults to .build/embedded/qemu-ga-swift, the shipped Embedded build before strip
+# (`make release`; callgrind needs its symbols); COMMAND to guest-ping and guest-info. Any
+# build of the agent works: the normal-Swift one (`swift build -c release`) too. Needs valgrind
+# and a release build of qga-bench. Leaves callgrind.<command>.out in .build/profile/ for
+# callgrind_annotate.
 set -eu
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh valgrind >&2
-agent=${1:-.build/release/qemu-ga-swift}
+agent=${1:-.build/embedded/qemu-ga-swift}
 [ $# -gt 0 ] && shift
 commands=${*:-guest-ping guest-info}
 bench=.build/release/qga-bench
 out=.build/profile
 mkdir -p "$out"
+# Counting starts in Channel.Server.deliver: mangled $s... in normal Swift, $e... in Embedded.
 for command in $commands; do
     dir=$(mktemp -d /tmp/qga-profile-XXXXXX)
     mkdir "$dir/state"
     : > "$dir/empty.conf"
     QGA_CONF="$dir/empty.conf" valgrind --tool=callgrind --callgrind-out-file="$out/callgrind.$command.out" \
-        --toggle-collect='$s7Channel0A6ServerC7deliver*' \
+        --toggle-collect='$?7Channel0A6ServerC7deliver*' \
         "$agent" -m unix-listen -p "$dir/sock" -t "$dir/state" 2>"$dir/valgrind.log" &
     pid=$!
     for _ in $(seq 100); do [ -S "$dir/sock" ] && break; sleep 0.1; done

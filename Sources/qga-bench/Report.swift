@@ -7,17 +7,19 @@ struct Report {
     let seconds: Double
     let notes: [String]
 
-    /// How a figure compares: which direction is better, and the target ratio if any.
+    /// How a figure compares: which direction is better, and the target if any — a ratio to
+    /// the reference, or (`atMost`) a limit on the agent's own figure.
     enum Goal {
         case higher(Double?)
         case lower(Double?)
+        case atMost(Double)
         case none
 
-        func verdict(_ ratio: Double?) -> String {
-            guard let ratio else { return "" }
+        func verdict(value: Double?, ratio: Double?) -> String {
             switch self {
-            case .higher(let target?): return ratio >= target ? "met" : "**missed**"
-            case .lower(let target?): return ratio <= target ? "met" : "**missed**"
+            case .higher(let target?): return ratio.map { $0 >= target ? "met" : "**missed**" } ?? ""
+            case .lower(let target?): return ratio.map { $0 <= target ? "met" : "**missed**" } ?? ""
+            case .atMost(let limit): return value.map { $0 <= limit ? "met" : "**missed**" } ?? ""
             default: return ""
             }
         }
@@ -26,6 +28,7 @@ struct Report {
             switch self {
             case .higher(let target?): return "≥ \(format(target, decimals: 1))"
             case .lower(let target?): return "≤ \(format(target, decimals: 1))"
+            case .atMost(let limit): return "≤ \(format(limit)) (own figure)"
             default: return ""
             }
         }
@@ -51,6 +54,10 @@ struct Report {
             Row(name: "peak RSS after \(workload.peakAfter / 1000)k commands (kB)", decimals: 0, goal: .lower(1)) { $0.rssPeakKB },
             Row(name: "RSS after one \(format(Double(Workload.bigRequestTokens) / 1e6, decimals: 1)) M-token request, idle again (kB)", decimals: 0, goal: .lower(1)) {
                 $0.rssAfterBigRequestKB
+            },
+            // Memory comes back: after any single request, RSS returns to within 1 MB of idle.
+            Row(name: "the same, minus RSS after start (kB)", decimals: 0, goal: .atMost(1024)) { round in
+                round.rssAfterBigRequestKB.flatMap { after in round.rssStartKB.map { after - $0 } }
             },
         ]
         return rows
@@ -94,9 +101,10 @@ struct Report {
             for agent in measured + [self.reference] { line += " \(format(median(agent, row), decimals: row.decimals)) |" }
             var verdict = ""
             for (index, agent) in measured.enumerated() {
-                let ratio = ratioOf(median(agent, row), reference)
+                let value = median(agent, row)
+                let ratio = ratioOf(value, reference)
                 line += " \(ratio.map { format($0, decimals: 2) + "×" } ?? "n/a") |"
-                if index == 0 { verdict = row.goal.verdict(ratio) }
+                if index == 0 { verdict = row.goal.verdict(value: value, ratio: ratio) }
             }
             line += " \(row.goal.targetText) | \(verdict) |"
             lines.append(line)
@@ -109,8 +117,14 @@ struct Report {
             sizes.append(size)
             sizeLine += " \(format(size)) |"
         }
-        for index in measured.indices { sizeLine += " \(ratioOf(sizes[index], sizes.last ?? nil).map { format($0, decimals: 2) + "×" } ?? "n/a") |" }
-        lines.append(sizeLine + " | |")
+        let sizeGoal = Goal.lower(1)
+        var sizeVerdict = ""
+        for index in measured.indices {
+            let ratio = ratioOf(sizes[index], sizes.last ?? nil)
+            sizeLine += " \(ratio.map { format($0, decimals: 2) + "×" } ?? "n/a") |"
+            if index == 0 { sizeVerdict = sizeGoal.verdict(value: sizes[index], ratio: ratio) }
+        }
+        lines.append(sizeLine + " \(sizeGoal.targetText) | \(sizeVerdict) |")
         var libsLine = "| shared objects mapped (count, bytes on disk) |"
         for agent in measured + [reference] {
             let objects = agent.rounds.first?.sharedObjects ?? [:]
