@@ -47,7 +47,7 @@ final class Agent {
         do {
             signals = try SignalSource([SIGTERM, SIGINT, SIGHUP, SIGIO, SIGCHLD])
         } catch {
-            printError("\(error)")
+            printError("signalfd: \(error)")
             return 1
         }
 

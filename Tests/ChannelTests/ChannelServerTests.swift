@@ -2,6 +2,7 @@ import Channel
 import Commands
 import Foundation
 import QGAProtocol
+import SystemCalls
 import Testing
 
 /// Serves an AgentSession over one end of a socketpair on a thread; the test is the host.

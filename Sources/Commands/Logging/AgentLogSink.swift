@@ -151,9 +151,8 @@ public final class AgentLogSink: Sendable {
 
     /// `CLOCK_REALTIME` as seconds and microseconds.
     @Sendable public static func realTime() -> (seconds: Int, microseconds: Int) {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return (Int(now.tv_sec), Int(now.tv_nsec) / 1000)
+        let now = RealTimeClock.now()
+        return (Int(now.seconds), Int(now.nanoseconds / 1000))
     }
 
     // MARK: - Under the lock

@@ -160,9 +160,8 @@ public final class LinuxSystem: GuestSystem {
     }
 
     public func realTime() -> Int64 {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        return Int64(now.tv_sec) * 1_000_000_000 + Int64(now.tv_nsec)
+        let now = RealTimeClock.now()
+        return now.seconds * 1_000_000_000 + now.nanoseconds
     }
 
     public func loadAverages() throws(SystemCallError) -> (Double, Double, Double) {

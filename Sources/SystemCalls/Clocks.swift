@@ -18,6 +18,18 @@ public enum MonotonicClock {
     }
 }
 
+/// The wall clock (`guest-get-time`, log timestamps): it jumps when the time is set, so no
+/// timeout is measured on it.
+public enum RealTimeClock {
+    /// Seconds and nanoseconds since the Unix epoch. The corresponding C function is
+    /// `clock_gettime(CLOCK_REALTIME)`.
+    public static func now() -> (seconds: Int64, nanoseconds: Int64) {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        return (Int64(now.tv_sec), Int64(now.tv_nsec))
+    }
+}
+
 /// A moment on the ``MonotonicClock``, or never.
 public struct Deadline: Sendable, Equatable {
     /// Monotonic seconds; nil is never.

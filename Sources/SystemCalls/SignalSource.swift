@@ -1,6 +1,5 @@
 import Glibc
 import CLinux
-import SystemCalls
 
 /// Signals delivered through a signalfd, so the loop handles them as ordinary events: no
 /// code runs inside a signal handler, and SIGTERM can never deadlock the agent (qemu-ga 7.2
@@ -9,18 +8,17 @@ public final class SignalSource {
     public let fd: Int32
 
     /// Blocks `signals` for the process and opens a signalfd for them.
-    public init(_ signals: [Int32]) throws(ChannelError) {
+    /// The corresponding C functions are `pthread_sigmask(2)` and `signalfd(2)`.
+    public init(_ signals: [Int32]) throws(Errno) {
         var mask = sigset_t()
         sigemptyset(&mask)
         for signal in signals { sigaddset(&mask, signal) }
         pthread_sigmask(SIG_BLOCK, &mask, nil)
-        fd = signalfd(-1, &mask, Int32(SFD_NONBLOCK | SFD_CLOEXEC))
-        guard fd >= 0 else { let error = Errno.current
-            throw ChannelError("signalfd: \(error)", errno: error.rawValue) }
+        fd = try callingOnce { signalfd(-1, &mask, Int32(SFD_NONBLOCK | SFD_CLOEXEC)) }
     }
 
     /// The signals that arrived since the last call.
-    func drain() -> [Int32] {
+    public func drain() -> [Int32] {
         var received: [Int32] = []
         var info = signalfd_siginfo()
         while true {
