@@ -35,12 +35,7 @@ public enum GuestGetDiskStats: GuestCommand {
 
     public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> [Info] {
         let path = context.paths.proc("diskstats")
-        let bytes: [UInt8]
-        do {
-            bytes = try context.system.readFile(path)
-        } catch {
-            throw QGAError.system("open(\"\(path)\")", from: error)
-        }
+        let bytes = try ProcText.read(path, context.system)
         var result: [Info] = []
         for fields in ProcText.lines(bytes) {
             guard fields.count >= 3, let major = ProcText.number(fields[0]), let minor = ProcText.number(fields[1])

@@ -26,12 +26,7 @@ public enum GuestGetCPUStats: GuestCommand {
 
     public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> [Stats] {
         let path = context.paths.proc("stat")
-        let bytes: [UInt8]
-        do {
-            bytes = try context.system.readFile(path)
-        } catch {
-            throw QGAError.system("open(\"\(path)\")", from: error)
-        }
+        let bytes = try ProcText.read(path, context.system)
         let ticks = UInt64(max(context.system.clockTicksPerSecond(), 1))
         // ticks * 1000 / hz without overflowing for large counters; saturates where even the
         // result does not fit (qemu-ga's unsigned long wraps around instead).

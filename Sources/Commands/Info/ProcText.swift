@@ -1,7 +1,19 @@
+import QGAProtocol
+
 /// Helpers for the whitespace-separated text of procfs files, on bytes (splitting Swift
 /// Strings by Character is several times slower, and these files are ASCII).
 enum ProcText {
     typealias Field = ArraySlice<UInt8>
+
+    /// The whole procfs file at `path`, or qemu-ga's text for its failed `fopen`:
+    /// `open("<path>"): <strerror>`.
+    static func read(_ path: String, _ system: any GuestFiles) throws(QGAError) -> [UInt8] {
+        do {
+            return try system.readFile(path)
+        } catch {
+            throw QGAError.system("open(\"\(path)\")", from: error)
+        }
+    }
 
     /// The file's lines, each split into fields at spaces and tabs.
     static func lines(_ bytes: [UInt8]) -> [[Field]] {

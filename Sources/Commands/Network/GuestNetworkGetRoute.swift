@@ -35,11 +35,7 @@ public enum GuestNetworkGetRoute: GuestCommand {
     public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> [Route] {
         var routes: [Route] = []
         let ipv4 = context.paths.proc("net/route")
-        do {
-            routes += parseIPv4(try context.system.readFile(ipv4))
-        } catch {
-            throw QGAError.system("open(\"\(ipv4)\")", from: error)
-        }
+        routes += parseIPv4(try ProcText.read(ipv4, context.system))
         let ipv6 = context.paths.proc("net/ipv6_route")
         do {
             routes += parseIPv6(try context.system.readFile(ipv6))

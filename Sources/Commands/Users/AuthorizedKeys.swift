@@ -58,17 +58,7 @@ enum AuthorizedKeys {
         } catch {
             throw QGAError("failed to write to '\(path)'", wrapping: error)
         }
-        do {
-            try system.setOwner(path, uid: account.uid, gid: account.gid)
-        } catch {
-            // qemu-ga's text says "directory" here too.
-            throw QGAError.system("failed to set ownership of directory '\(path)'", from: error)
-        }
-        do {
-            try system.setPermissions(path, 0o600)
-        } catch {
-            throw QGAError.system("failed to set permissions of '\(path)'", from: error)
-        }
+        try giveToUser(path, account, permissions: 0o600, kind: "", system: system)
     }
 
     /// Creates `~/.ssh` (0700, owned by the user) when it is missing.
@@ -80,15 +70,24 @@ enum AuthorizedKeys {
         } catch {
             throw QGAError.system("failed to create directory '\(path)'", from: error)
         }
+        try giveToUser(path, account, permissions: 0o700, kind: "directory ", system: system)
+    }
+
+    /// Makes `path` the user's, then sets its mode, with qemu-ga's texts: the ownership text
+    /// says "directory" for the keys file too; the permissions text names the `kind` (`""` or
+    /// `"directory "`).
+    private static func giveToUser(
+        _ path: String, _ account: UserAccount, permissions: UInt32, kind: String, system: any GuestFiles
+    ) throws(QGAError) {
         do {
             try system.setOwner(path, uid: account.uid, gid: account.gid)
         } catch {
             throw QGAError.system("failed to set ownership of directory '\(path)'", from: error)
         }
         do {
-            try system.setPermissions(path, 0o700)
+            try system.setPermissions(path, permissions)
         } catch {
-            throw QGAError.system("failed to set permissions of directory '\(path)'", from: error)
+            throw QGAError.system("failed to set permissions of \(kind)'\(path)'", from: error)
         }
     }
 }
