@@ -23,7 +23,7 @@ public struct ListeningSocket {
             try? fd.close()
             throw ChannelError("error opening channel '\(path)': File exists", errno: EEXIST)
         }
-        let temporary = path + ".\(getpid()).tmp"
+        let temporary = path + ".\(ThisProcess.id).tmp"
         FileSystem.removeIfPresent(temporary)
         do {
             try fd.bind(to: .unix(path: temporary))

@@ -17,6 +17,12 @@ public final class SignalSource {
         fd = try callingOnce { signalfd(-1, &mask, Int32(SFD_NONBLOCK | SFD_CLOEXEC)) }
     }
 
+    /// Waits up to `timeoutMilliseconds` (-1: no limit) for a signal and returns those that
+    /// arrived (none on timeout).
+    public func wait(timeoutMilliseconds: Int32) -> [Int32] {
+        FileDescriptor(rawValue: fd).waitForInput(timeoutMilliseconds: timeoutMilliseconds) ? drain() : []
+    }
+
     /// The signals that arrived since the last call.
     public func drain() -> [Int32] {
         var received: [Int32] = []

@@ -118,7 +118,7 @@ final class Agent {
                 }
             }
         }
-        guard let endpoint = opened ?? waitForEndpoint(logger: logger) else {
+        guard let endpoint = opened ?? waitForEndpoint(logger: logger, signals: signals) else {
             FSFreeze.thawForShutdown(context: context)
             return 0
         }
@@ -177,22 +177,16 @@ final class Agent {
 
     /// `-r` with no channel at start (upstream 10.1): try again every 5 s, sleeping in
     /// between (no busy loop); SIGTERM or SIGINT ends the wait and the agent (nil).
-    private func waitForEndpoint(logger: AgentLogger) -> ChannelServer.Endpoint? {
-        var waitSet = sigset_t()
-        sigemptyset(&waitSet)
-        for signal in [SIGTERM, SIGINT, SIGHUP, SIGIO] { sigaddset(&waitSet, signal) }
-        var next = MonotonicClock.seconds() + Agent.retryInterval
+    private func waitForEndpoint(logger: AgentLogger, signals: SignalSource) -> ChannelServer.Endpoint? {
+        var next = Deadline(secondsFromNow: Agent.retryInterval)
         while true {
-            let left = max(0, next - MonotonicClock.seconds())
-            var timeout = timespec(tv_sec: Int(left), tv_nsec: Int((left - left.rounded(.down)) * 1e9))
-            // The signals are blocked (the loop reads them from a signalfd later): wait for them here.
-            let received = sigtimedwait(&waitSet, nil, &timeout)
-            if received == SIGTERM || received == SIGINT {
+            // The signals arrive through the signalfd the channel loop reads later: wait on it here.
+            for received in signals.wait(timeoutMilliseconds: next.pollTimeout) where received == SIGTERM || received == SIGINT {
                 logger.debug("received signal \(received), exiting")
                 return nil
             }
-            guard MonotonicClock.seconds() >= next else { continue }
-            next = MonotonicClock.seconds() + Agent.retryInterval
+            guard next.hasPassed else { continue }
+            next = Deadline(secondsFromNow: Agent.retryInterval)
             do {
                 let endpoint = try openEndpoint()
                 logger.debug("channel opened after waiting for it")

@@ -63,7 +63,7 @@ public final class AgentLogSink: Sendable {
     }
 
     deinit {
-        state.withLock { if $0.fd > 2 { close($0.fd) } }
+        state.withLock { if $0.fd > 2 { try? FileDescriptor(rawValue: $0.fd).close() } }
     }
 
     /// Opens the log file now (main calls this at startup when not frozen, to fail early as
