@@ -13,10 +13,11 @@ extension FileDescriptor {
     /// Whether the descriptor has input (or end of file) within `timeoutMilliseconds`; false on
     /// timeout or interruption.
     public func waitForInput(timeoutMilliseconds: Int32) -> Bool {
-        var descriptors = [pollfd(fd: rawValue, events: Int16(POLLIN), revents: 0)]
-        guard let ready = try? poll(&descriptors, timeoutMilliseconds: timeoutMilliseconds), ready > 0 else {
+        // One pollfd on the stack: this runs in the subprocess reader's loop, no array needed.
+        var descriptor = pollfd(fd: rawValue, events: Int16(POLLIN), revents: 0)
+        guard let ready = try? callingOnce({ Glibc.poll(&descriptor, 1, timeoutMilliseconds) }), ready > 0 else {
             return false
         }
-        return descriptors[0].revents != 0
+        return descriptor.revents != 0
     }
 }

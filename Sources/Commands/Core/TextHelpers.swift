@@ -11,13 +11,8 @@ extension StringProtocol {
     }
 }
 
-extension String {
+extension StringProtocol {
     /// The first occurrence of `text`, compared byte for byte (sysfs paths are ASCII).
-    public func firstRange(ofText text: String) -> Range<Index>? { utf8.firstRange(ofBytes: text.utf8) }
-    public func contains(text: String) -> Bool { firstRange(ofText: text) != nil }
-}
-
-extension Substring {
     public func firstRange(ofText text: String) -> Range<Index>? { utf8.firstRange(ofBytes: text.utf8) }
     public func contains(text: String) -> Bool { firstRange(ofText: text) != nil }
 }

@@ -36,9 +36,7 @@ public final class LinuxSystem: GuestSystem {
     public func writeFile(_ path: String, _ bytes: [UInt8], create: Bool) throws(SystemCallError) {
         let fd: FileDescriptor
         if create {
-            let raw = createNew(path)
-            guard raw >= 0 else { throw SystemCallError.last(.open, path: path) }
-            fd = FileDescriptor(rawValue: raw)
+            fd = try createNew(path)
         } else {
             fd = try open(path, O_WRONLY | O_TRUNC)
         }
@@ -59,15 +57,21 @@ public final class LinuxSystem: GuestSystem {
         }
     }
 
-    /// A new, empty file at `path` itself, or -1 with errno. Whatever was there (a stale file, a
-    /// symlink someone planted) is unlinked first, and O_EXCL|O_NOFOLLOW make sure nothing is
-    /// ever written through a symlink, even one planted in between.
-    private func createNew(_ path: String) -> Int32 {
-        let flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC
-        let fd = clinux_open(path, flags, 0o600)
-        if fd >= 0 || Errno.current.rawValue != EEXIST { return fd }
-        if unlink(path) != 0 { return -1 }
-        return clinux_open(path, flags, 0o600)
+    /// A new, empty file at `path` itself. Whatever was there (a stale file, a symlink someone
+    /// planted) is unlinked first, and O_EXCL|O_NOFOLLOW make sure nothing is ever written
+    /// through a symlink, even one planted in between. A failure is reported as the open's.
+    private func createNew(_ path: String) throws(SystemCallError) -> FileDescriptor {
+        let flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW
+        do {
+            do {
+                return try FileDescriptor.open(path, flags, permissions: 0o600)
+            } catch .fileExists {
+                try FileSystem.remove(path)
+            }
+            return try FileDescriptor.open(path, flags, permissions: 0o600)
+        } catch {
+            throw SystemCallError(.open, path: path, errno: error)
+        }
     }
 
     public func listDirectory(_ path: String) throws(SystemCallError) -> [String] {
@@ -96,8 +100,12 @@ public final class LinuxSystem: GuestSystem {
     }
 
     public func removeFile(_ path: String) throws(SystemCallError) {
-        if unlink(path) != 0 && Errno.current != .noSuchFileOrDirectory {
-            throw SystemCallError.last(.unlink, path: path)
+        do {
+            try FileSystem.remove(path)
+        } catch .noSuchFileOrDirectory {
+            // Already gone.
+        } catch {
+            throw SystemCallError(.unlink, path: path, errno: error)
         }
     }
 
@@ -134,8 +142,8 @@ public final class LinuxSystem: GuestSystem {
         // struct fstrim_range { __u64 start, len, minlen; }: the kernel writes back len and minlen.
         var range: (start: UInt64, length: UInt64, minimum: UInt64) = (0, UInt64.max, minimum)
         do {
-            _ = try retryingInterrupts {
-                withUnsafeMutablePointer(to: &range) { clinux_ioctl(fd, fiTrim, $0) }
+            _ = try withUnsafeMutablePointer(to: &range) { pointer throws(Errno) in
+                try FileDescriptor(rawValue: fd).control(fiTrim, pointer)
             }
         } catch {
             throw SystemCallError(.trim, errno: error)
@@ -248,9 +256,10 @@ public final class LinuxSystem: GuestSystem {
         withUnsafeMutableBytes(of: &request.ifr_ifrn.ifrn_name) { raw in
             for (index, byte) in name.utf8.prefix(raw.count - 1).enumerated() { raw[index] = byte }
         }
-        guard withUnsafeMutablePointer(to: &request, { clinux_ioctl(sock, UInt(SIOCGIFHWADDR), $0) }) == 0 else {
-            return nil
+        let found = withUnsafeMutablePointer(to: &request) { pointer in
+            (try? FileDescriptor(rawValue: sock).control(UInt(SIOCGIFHWADDR), pointer)) == 0
         }
+        guard found else { return nil }
         return withUnsafeBytes(of: &request.ifr_ifru.ifru_hwaddr.sa_data) { Array($0.prefix(6)) }
     }
 
@@ -418,7 +427,7 @@ public final class LinuxSystem: GuestSystem {
 
     private func filesystemIoctl(_ fd: Int32, _ request: UInt, _ call: SystemCallError.Call) throws(SystemCallError) {
         do {
-            _ = try retryingInterrupts { clinux_ioctl(fd, request, nil) }
+            _ = try FileDescriptor(rawValue: fd).control(request, nil)
         } catch {
             throw SystemCallError(call, errno: error)
         }
