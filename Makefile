@@ -2,7 +2,7 @@
 # compares it with Debian's qemu-ga. Each target installs the Debian packages it needs.
 
 SWIFT ?= swift
-BUILD_DEPS = libjson-c-dev pkg-config
+BUILD_DEPS = libjson-c-dev pkg-config gcc binutils
 TEST_DEPS = $(BUILD_DEPS) qemu-guest-agent socat e2fsprogs xfsprogs util-linux
 
 .PHONY: all build release run test unit-test vm-test deps test-deps oracles clean bench profile client \
