@@ -128,7 +128,7 @@ check "make install without the binary fails and says to run make release" insta
 install_custom() {
     make -s install DESTDIR="$WORK/custom" PREFIX=/opt/q SYSCONFDIR=/opt/q/etc UNITDIR=/opt/q/units &&
         test -x "$WORK/custom/opt/q/sbin/qemu-ga-swift" && test -x "$WORK/custom/opt/q/etc/qemu/fsfreeze-hook" &&
-        grep -q '^ExecStart=/opt/q/sbin/qemu-ga-swift ' "$WORK/custom/opt/q/units/qemu-guest-agent.service" &&
+        grep -q '^ExecStart=-/opt/q/sbin/qemu-ga-swift ' "$WORK/custom/opt/q/units/qemu-guest-agent.service" &&
         grep -qx 'EnvironmentFile=-/opt/q/etc/default/qemu-guest-agent' "$WORK/custom/opt/q/units/qemu-guest-agent.service" &&
         grep -qx 'DAEMON=/opt/q/sbin/qemu-ga-swift' "$WORK/custom/opt/q/etc/init.d/qemu-guest-agent"
 }
@@ -140,7 +140,7 @@ UNIT_FEDORA=$WORK/fedora/usr/lib/systemd/system/qemu-guest-agent.service
 # verify checks that ExecStart's program exists: point it at the staged binary.
 verify_unit() { # verify_unit UNIT STAGED-BINARY
     mkdir -p "$WORK/verify"
-    sed "s|^ExecStart=[^ ]*|ExecStart=$2|" "$1" >"$WORK/verify/qemu-guest-agent.service"
+    sed "s|^ExecStart=-[^ ]*|ExecStart=-$2|" "$1" >"$WORK/verify/qemu-guest-agent.service"
     systemd-analyze verify --man=no "$WORK/verify/qemu-guest-agent.service" >"$WORK/verify.out" 2>&1
     rc=$?
     cat "$WORK/verify.out"
@@ -157,6 +157,8 @@ for unit in "$UNIT_DEBIAN" "$UNIT_FEDORA"; do
     check "unit ${unit#"$WORK"/}: bound to the port's device, restarts always, at once" \
         contains "$(cat "$unit")" 'BindsTo=dev-virtio\x2dports-org.qemu.guest_agent.0.device' \
         'After=dev-virtio\x2dports-org.qemu.guest_agent.0.device' 'Restart=always' 'RestartSec=0'
+    check "unit ${unit#"$WORK"/}: an exit status never marks it failed (ExecStart=-, as Debian's)" \
+        grep -q '^ExecStart=-/' "$unit"
 done
 RULE=$WORK/debian/lib/udev/rules.d/60-qemu-guest-agent.rules
 check "the udev rule: the port by name starts the unit (SYSTEMD_WANTS); same rule in both layouts" sh -c "

@@ -15,6 +15,16 @@ public final class ChannelServer {
         case device(DevicePort)
     }
 
+    /// Why `run()` returned.
+    public enum Ending: Equatable, Sendable {
+        /// A signal handler (or `stop()`) asked to stop.
+        case stopped
+        /// The device failed or hung up and there is no `-r`: what went wrong, to log. qemu-ga
+        /// ends its main loop then and exits 0; so do we, so that a hot-unplugged port (read
+        /// gives ENODEV) stops the service cleanly instead of leaving it "failed".
+        case channelLost(String)
+    }
+
     /// Called for SIGTERM, SIGINT, SIGHUP; return true to leave `run()`.
     public var onSignal: (Int32) -> Bool = { $0 == SIGTERM || $0 == SIGINT }
     /// The next moment (monotonic seconds) `onDeadline` wants to run, if any.
@@ -44,6 +54,7 @@ public final class ChannelServer {
     private var hostAttached = true
     private var retryAt: Double?
     private var running = false
+    private var lostChannel: String?
     private var input: [UInt8]
     private var output: [UInt8] = []
     /// Bytes read and replies written since the heap was last trimmed.
@@ -62,9 +73,12 @@ public final class ChannelServer {
         output.reserveCapacity(readSize)
     }
 
-    /// Serves until a signal handler asks to stop; throws when the channel fails without `-r`.
-    public func run() throws(ChannelError) {
+    /// Serves until a signal handler asks to stop or the device is lost without `-r`; throws
+    /// only when the loop itself cannot go on (poll fails, `-r`'s reopen cannot be set up).
+    @discardableResult
+    public func run() throws(ChannelError) -> Ending {
         running = true
+        lostChannel = nil
         if case .device(let port) = endpoint, port.isVirtio { setAsync(port.fd, false) }
         defer {
             if client >= 0 { try? FileDescriptor(rawValue: client).close() }
@@ -99,10 +113,11 @@ public final class ChannelServer {
             if fds[0].revents != 0 { handleSignals() }
             if !running { break }
             if let due = deadline(), MonotonicClock.seconds() >= due { onDeadline() }
-            if let due = retryAt, MonotonicClock.seconds() >= due { try retryOpen() }
+            if let due = retryAt, MonotonicClock.seconds() >= due { retryOpen() }
             if fds[watchedStart...].contains(where: { $0.revents != 0 }) { onWatchedReady() }
-            if channel != nil, fds[1].revents != 0 { try serviceChannel() }
+            if channel != nil, fds[1].revents != 0 { serviceChannel() }
         }
+        return lostChannel.map { .channelLost($0) } ?? .stopped
     }
 
     /// Makes `run()` return after the current event.
@@ -149,10 +164,10 @@ public final class ChannelServer {
         setAsync(port.fd, false)
         handler.connectionStarted()
         log("virtio-serial: host may have connected")
-        try? serviceChannel()
+        serviceChannel()
     }
 
-    private func serviceChannel() throws(ChannelError) {
+    private func serviceChannel() {
         switch endpoint {
         case .listening(let socket):
             if client < 0 {
@@ -164,7 +179,7 @@ public final class ChannelServer {
             }
             readClient()
         case .device(let port):
-            try readDevice(port)
+            readDevice(port)
         }
     }
 
@@ -193,7 +208,7 @@ public final class ChannelServer {
         client = -1
     }
 
-    private func readDevice(_ port: DevicePort) throws(ChannelError) {
+    private func readDevice(_ port: DevicePort) {
         let outcome = readInput(port.fd)
         if case .success(let n) = outcome, n > 0 {
             deliver(count: n, to: port.fd)
@@ -202,7 +217,7 @@ public final class ChannelServer {
         if case .failure(.wouldBlock) = outcome { return }
         if case .success = outcome {
             // A serial line (or a test's socketpair) that reads EOF has hung up for good.
-            guard port.isVirtio else { return try deviceFailed(port, code: nil) }
+            guard port.isVirtio else { return deviceFailed(port, code: nil) }
             // No host attached. Wait for SIGIO instead of polling a descriptor that is
             // always readable; re-read once after arming it to close the race with a host
             // that attached in between.
@@ -225,19 +240,23 @@ public final class ChannelServer {
             }
             return
         }
-        if case .failure(let error) = outcome { try deviceFailed(port, code: error) }
+        if case .failure(let error) = outcome { deviceFailed(port, code: error) }
     }
 
-    private func deviceFailed(_ port: DevicePort, code: Errno?) throws(ChannelError) {
+    private func deviceFailed(_ port: DevicePort, code: Errno?) {
         let reason = code.map { "\($0)" } ?? "end of file"
         let message = "error reading channel '\(port.path)': \(reason)"
-        guard reopenDevice != nil else { throw ChannelError(message, errno: code?.rawValue) }
+        guard reopenDevice != nil else {
+            lostChannel = message
+            running = false
+            return
+        }
         log(message + "; reopening in \(Int(retryInterval)) s")
         port.close()
         retryAt = MonotonicClock.seconds() + retryInterval
     }
 
-    private func retryOpen() throws(ChannelError) {
+    private func retryOpen() {
         guard let reopenDevice else { return }
         do {
             let port = try reopenDevice()

@@ -148,7 +148,8 @@ final class Agent {
         logger.debug("guest agent started on \(configuration.method) \(openedPath)")
         var status: Int32 = 0
         do {
-            try server.run()
+            // A lost channel ends the agent with status 0, as qemu-ga's main loop does.
+            if case .channelLost(let why) = try server.run() { logger.warning(why) }
         } catch {
             logger.error("\(error)")
             status = 1

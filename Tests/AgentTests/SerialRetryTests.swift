@@ -83,14 +83,16 @@ struct SerialRetryTests {
         let agent = try startAgent(link: dir.file("tty"), dir: dir, extra: [])
         defer { if agent.isRunning { kill(agent.processIdentifier, SIGKILL) } }
         #expect(pty.call(#"{"execute":"guest-sync","arguments":{"id":31}}"#) == #"{"return": 31}"#)
-        // Without -r a hang-up ends the agent with an error.
+        // Without -r a hang-up ends the agent, with a warning and status 0: qemu-ga's main
+        // loop ends the same way on a read error (a hot-unplugged virtio port reads ENODEV),
+        // and a "failed" status would mark the unplugged service failed in systemd.
         pty.hangUp()
         let deadline = Date().addingTimeInterval(10)
         while agent.isRunning && Date() < deadline { usleep(20_000) }
         #expect(!agent.isRunning)
-        #expect(agent.isRunning || agent.terminationStatus == 1)
+        #expect(agent.isRunning || agent.terminationStatus == 0)
         let log = (try? String(contentsOfFile: dir.file("log"), encoding: .utf8)) ?? ""
-        #expect(log.contains("error reading channel"))
+        #expect(log.contains("warning: error reading channel '\(dir.file("tty"))'"))
     }
 
     @Test func retryPathReopensTheDeviceWithoutSpinning() throws {

@@ -11,6 +11,8 @@ final class SocketPairHarness: @unchecked Sendable {
     private let agentEnd: Int32
     private let done = DispatchSemaphore(value: 0)
     private(set) var runError: String?
+    /// What `run()` said the lost channel was, once the host hung up.
+    private(set) var lostChannel: String?
 
     init() throws {
         var fds: [Int32] = [-1, -1]
@@ -29,7 +31,7 @@ final class SocketPairHarness: @unchecked Sendable {
                 let server = ChannelServer(
                     endpoint: .device(DevicePort(fd: agentEnd, path: "socketpair", isVirtio: false)),
                     handler: handler, signals: signals)
-                try server.run()
+                if case .channelLost(let why) = try server.run() { lostChannel = why }
             } catch {
                 runError = "\(error)"
             }
@@ -56,7 +58,7 @@ final class SocketPairHarness: @unchecked Sendable {
         return String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
     }
 
-    /// Hangs up the host end; the server must end with a channel error.
+    /// Hangs up the host end; the server must end, reporting the channel lost.
     func hangUp() -> Bool {
         close(host)
         return done.wait(timeout: .now() + 10) == .success
@@ -89,7 +91,8 @@ struct ChannelServerTests {
         for byte in #"{"execute":"guest-sync","arguments":{"id":42}}"#.utf8 { harness.send([byte]) }
         #expect(harness.replies(1) == [#"{"return": 42}"#])
         #expect(harness.hangUp())
-        #expect(harness.runError?.contains("end of file") == true)
+        #expect(harness.lostChannel == "error reading channel 'socketpair': end of file")
+        #expect(harness.runError == nil)
     }
 
     @Test func manyRequestsInOneWriteAllAnswered() throws {
