@@ -193,11 +193,18 @@ final class RecordingSystem: GuestSystem {
     func makeDirectory(_ path: String, permissions: UInt32) throws(SystemCallError) {
         try files.makeDirectory(path, permissions: permissions)
     }
+    /// `setOwner` / `setPermissions` fail for these paths with the errno given (after
+    /// recording the call), as lchown and chmod do on a read-only or foreign filesystem.
+    var ownerErrors: [String: Errno] = [:]
+    var permissionErrors: [String: Errno] = [:]
+
     func setOwner(_ path: String, uid: UInt32, gid: UInt32) throws(SystemCallError) {
         ownerChanges.append((path, uid, gid))
+        if let errno = ownerErrors[path] { throw SystemCallError(.lchown, path: path, errno: errno) }
         try files.setOwner(path, uid: uid, gid: gid)
     }
     func setPermissions(_ path: String, _ permissions: UInt32) throws(SystemCallError) {
+        if let errno = permissionErrors[path] { throw SystemCallError(.chmod, path: path, errno: errno) }
         try files.setPermissions(path, permissions)
     }
 }

@@ -1,4 +1,5 @@
 import Commands
+import SystemCalls
 import Foundation
 import Testing
 
@@ -165,6 +166,27 @@ import Testing
         let path = harness.root + "/nonexistent/.ssh"
         #expect(harness.call("guest-ssh-add-authorized-keys", ["username": "ghost", "keys": ["k"]]).errorDesc
             == "failed to create directory '\(path)': No such file or directory")
+    }
+
+    /// qemu-ga's texts when the new file or directory cannot be given to the user: its
+    /// ownership text says "directory" for the keys file too; its permissions text does not.
+    @Test(arguments: [
+        ("file owner", "/.ssh/authorized_keys", true, "failed to set ownership of directory '%@': Operation not permitted"),
+        ("file mode", "/.ssh/authorized_keys", false, "failed to set permissions of '%@': Operation not permitted"),
+        ("directory owner", "/.ssh", true, "failed to set ownership of directory '%@': Operation not permitted"),
+        ("directory mode", "/.ssh", false, "failed to set permissions of directory '%@': Operation not permitted"),
+    ])
+    func ownershipAndPermissionFailures(name: String, suffix: String, owner: Bool, template: String) {
+        let path = home + suffix
+        if owner {
+            harness.system.ownerErrors[path] = Errno(EPERM)
+        } else {
+            harness.system.permissionErrors[path] = Errno(EPERM)
+        }
+        let expected = template.replacingOccurrences(of: "%@", with: path)
+        #expect(add(["algo key1 comments"]).errorDesc == expected, "\(name)")
+        // A failure on the directory stops before any key file is written.
+        if suffix == "/.ssh" { #expect(keysFile() == nil) }
     }
 
     @Test func aHomeWithATrailingSlashIsJoinedOnce() throws {
