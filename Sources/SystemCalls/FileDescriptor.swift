@@ -22,6 +22,17 @@ public struct FileDescriptor: RawRepresentable, Hashable, Sendable {
         return FileDescriptor(rawValue: fd)
     }
 
+    /// Opens `name` relative to the open directory `directory` (a name with no `/` stays in
+    /// it), always close-on-exec. The corresponding C function is `openat(2)`.
+    public static func open(
+        _ name: String, in directory: FileDescriptor, _ flags: Int32, permissions: UInt32 = 0o666
+    ) throws(Errno) -> FileDescriptor {
+        let fd = try retryingInterrupts {
+            clinux_openat(directory.rawValue, name, flags | O_CLOEXEC, mode_t(permissions))
+        }
+        return FileDescriptor(rawValue: fd)
+    }
+
     /// A pipe, both ends close-on-exec. The corresponding C function is `pipe(2)`.
     public static func pipe() throws(Errno) -> (readEnd: FileDescriptor, writeEnd: FileDescriptor) {
         var fds: [Int32] = [-1, -1]
@@ -111,6 +122,22 @@ public struct FileDescriptor: RawRepresentable, Hashable, Sendable {
     /// holds it. The corresponding C function is `lockf(F_TLOCK)`.
     public func lockWithoutWaiting() throws(Errno) {
         _ = try callingOnce { lockf(rawValue, F_TLOCK, 0) }
+    }
+
+    /// Gives the open file to `uid` and `gid`. The corresponding C function is `fchown(2)`.
+    public func setOwner(uid: UInt32, gid: UInt32) throws(Errno) {
+        _ = try callingOnce { fchown(rawValue, uid, gid) }
+    }
+
+    /// Sets the open file's mode. The corresponding C function is `fchmod(2)`.
+    public func setPermissions(_ permissions: UInt32) throws(Errno) {
+        _ = try callingOnce { fchmod(rawValue, mode_t(permissions)) }
+    }
+
+    /// Flushes the file's data and metadata to the disk. The corresponding C function is
+    /// `fsync(2)`.
+    public func synchronize() throws(Errno) {
+        _ = try callingOnce { fsync(rawValue) }
     }
 
     /// Cuts the file to `length` bytes. The corresponding C function is `ftruncate(2)`.

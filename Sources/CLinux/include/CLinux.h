@@ -15,16 +15,24 @@
 #include <fcntl.h>
 #include <unistd.h>
 #include <signal.h>
+#include <sys/random.h>
 
 /* Embedded Swift (the shipped binary) imports no variadic C function and no macro that expands
    to an expression, such as errno. These are the fixed-argument forms the agent calls; both
    builds use them, so the sources are the same. */
 static inline int clinux_errno(void) { return errno; }
 static inline int clinux_open(const char *path, int flags, mode_t mode) { return open(path, flags, mode); }
+static inline int clinux_openat(int directory, const char *path, int flags, mode_t mode) {
+    return openat(directory, path, flags, mode);
+}
 static inline int clinux_fcntl(int fd, int command, int argument) { return fcntl(fd, command, argument); }
 static inline int clinux_ioctl(int fd, unsigned long request, void *argument) { return ioctl(fd, request, argument); }
 /* SIG_IGN is a cast macro Swift cannot import. */
 static inline void clinux_ignore_signal(int signal_number) { signal(signal_number, SIG_IGN); }
+/* getrandom(2) without waiting for the kernel's entropy pool: -1 (EAGAIN) early at boot. */
+static inline ssize_t clinux_random_bytes(void *buffer, size_t length) {
+    return getrandom(buffer, length, GRND_NONBLOCK);
+}
 /* The process's argv, saved at startup (CLinux.c): Embedded Swift has no CommandLine. */
 int clinux_argc(void);
 char **clinux_argv(void);
