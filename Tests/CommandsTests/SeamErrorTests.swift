@@ -29,8 +29,21 @@ private final class ScriptedFiles: GuestFiles {
     func resolvePath(_ path: String) throws(SystemCallError) -> String { path }
     func symbolicLinkTarget(_ path: String) -> String? { nil }
     func makeDirectory(_ path: String, permissions: UInt32) throws(SystemCallError) {}
-    func setOwner(_ path: String, uid: UInt32, gid: UInt32) throws(SystemCallError) {}
-    func setPermissions(_ path: String, _ permissions: UInt32) throws(SystemCallError) {}
+    func openDirectoryNoFollow(_ path: String) throws(SystemCallError) -> OpenDirectory {
+        OpenDirectory(descriptor: -1, path: path)
+    }
+    func closeDirectory(_ directory: OpenDirectory) {}
+    func setOwner(of directory: OpenDirectory, uid: UInt32, gid: UInt32) throws(SystemCallError) {}
+    func setPermissions(of directory: OpenDirectory, _ permissions: UInt32) throws(SystemCallError) {}
+    func readFile(_ name: String, in directory: OpenDirectory) throws(SystemCallError) -> [UInt8] {
+        try readFile(directory.path(of: name))
+    }
+    func replaceFile(
+        _ name: String, in directory: OpenDirectory, with bytes: [UInt8], uid: UInt32, gid: UInt32,
+        permissions: UInt32
+    ) throws(SystemCallError) {
+        contents[directory.path(of: name)] = bytes
+    }
 }
 
 @Suite("errors through the seam") struct SeamErrorTests {
@@ -85,13 +98,13 @@ private final class ScriptedFiles: GuestFiles {
         #expect(throws: QGAError.system(
             "failed to read '/h/.ssh/authorized_keys': Failed to read from file “/h/.ssh/authorized_keys”", errno: EIO)
         ) {
-            try AuthorizedKeys.read("/h/.ssh/authorized_keys", system: files)
+            try AuthorizedKeys.read(in: OpenDirectory(descriptor: -1, path: "/h/.ssh"), system: files)
         }
         files.failures = [:]
         #expect(throws: QGAError.system(
             "failed to read '/h/.ssh/authorized_keys': Failed to open file “/h/.ssh/authorized_keys”", errno: ENOENT)
         ) {
-            try AuthorizedKeys.read("/h/.ssh/authorized_keys", system: files)
+            try AuthorizedKeys.read(in: OpenDirectory(descriptor: -1, path: "/h/.ssh"), system: files)
         }
     }
 
@@ -122,5 +135,35 @@ private final class ScriptedFiles: GuestFiles {
             #expect(error.path?.hasPrefix(root + "/no/such/dir/k.") == true)
             #expect(error.isNoSuchFile)
         }
+    }
+
+    /// The calls inside a user's directory: a link to a directory or a file in it is never
+    /// followed (ELOOP), a file is no directory (ENOTDIR), each naming its path; the new file
+    /// gets exactly the mode asked for (no umask: fchmod) and replaces a link, not its target.
+    @Test func linuxSystemNeverFollowsALinkFromAnOpenDirectory() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("seam-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: root + "/d", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try Data("x".utf8).write(to: URL(fileURLWithPath: root + "/file"))
+        try FileManager.default.createSymbolicLink(atPath: root + "/link", withDestinationPath: root + "/d")
+        try FileManager.default.createSymbolicLink(atPath: root + "/d/k", withDestinationPath: root + "/file")
+        let system = LinuxSystem()
+        #expect(throws: SystemCallError(.open, path: root + "/link", errno: Errno(ELOOP))) {
+            try system.openDirectoryNoFollow(root + "/link")
+        }
+        #expect(throws: SystemCallError(.open, path: root + "/file", errno: Errno(ENOTDIR))) {
+            try system.openDirectoryNoFollow(root + "/file")
+        }
+        let directory = try system.openDirectoryNoFollow(root + "/d")
+        defer { system.closeDirectory(directory) }
+        #expect(throws: SystemCallError(.open, path: root + "/d/k", errno: Errno(ELOOP))) {
+            try system.readFile("k", in: directory)
+        }
+        try system.replaceFile("k", in: directory, with: Array("new".utf8), uid: getuid(), gid: getgid(), permissions: 0o640)
+        #expect(try system.readFile("k", in: directory) == Array("new".utf8))
+        #expect(try String(contentsOfFile: root + "/file", encoding: .utf8) == "x")
+        let mode = try FileManager.default.attributesOfItem(atPath: root + "/d/k")[.posixPermissions] as? Int
+        #expect(mode == 0o640)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root + "/d") == ["k"])
     }
 }

@@ -53,10 +53,49 @@ public protocol GuestFiles: AnyObject {
     func symbolicLinkTarget(_ path: String) -> String?
     /// `mkdir(2)`.
     func makeDirectory(_ path: String, permissions: UInt32) throws(SystemCallError)
-    /// `lchown(2)`: never follows a symbolic link planted in a user's directory.
-    func setOwner(_ path: String, uid: UInt32, gid: UInt32) throws(SystemCallError)
-    /// `chmod(2)`.
-    func setPermissions(_ path: String, _ permissions: UInt32) throws(SystemCallError)
+
+    // A directory a user controls (their `~/.ssh`): every call is relative to a descriptor of
+    // the directory itself, so no symbolic link the user plants there, or swaps in later, is
+    // ever followed.
+
+    /// The directory `path` itself, never what a symbolic link there points at
+    /// (`open(O_RDONLY|O_NOFOLLOW|O_NONBLOCK)`, then `fstat(2)`): a link fails with ELOOP,
+    /// anything else not a directory with ENOTDIR, both as the `open`. Close it with
+    /// ``closeDirectory(_:)``.
+    func openDirectoryNoFollow(_ path: String) throws(SystemCallError) -> OpenDirectory
+    /// `close(2)`.
+    func closeDirectory(_ directory: OpenDirectory)
+    /// `fchown(2)` of the directory.
+    func setOwner(of directory: OpenDirectory, uid: UInt32, gid: UInt32) throws(SystemCallError)
+    /// `fchmod(2)` of the directory.
+    func setPermissions(of directory: OpenDirectory, _ permissions: UInt32) throws(SystemCallError)
+    /// The whole file `name` in the directory (`openat(O_RDONLY|O_NOFOLLOW|O_NONBLOCK)`,
+    /// `read(2)`): a symbolic link fails to open with ELOOP; a FIFO cannot block the agent.
+    /// Errors name the full path.
+    func readFile(_ name: String, in directory: OpenDirectory) throws(SystemCallError) -> [UInt8]
+    /// Replaces the file `name` in the directory atomically: a new `<name>.XXXXXX` there
+    /// (`openat(O_CREAT|O_EXCL|O_NOFOLLOW)`), given to `uid`/`gid` (`fchown(2)`) and
+    /// `permissions` (`fchmod(2)`) on its descriptor, written, `fsync`ed and renamed over
+    /// `name` (`renameat(2)`); nothing is done by path after the rename. On any failure the
+    /// new file is removed. Each step has its own ``SystemCallError/Call``, as in
+    /// ``replaceFile(_:with:permissions:)``; errors name full paths.
+    func replaceFile(
+        _ name: String, in directory: OpenDirectory, with bytes: [UInt8], uid: UInt32, gid: UInt32,
+        permissions: UInt32) throws(SystemCallError)
+}
+
+/// A directory opened by ``GuestFiles/openDirectoryNoFollow(_:)``: its descriptor, and the
+/// path it was opened by, for error texts only.
+public struct OpenDirectory: Sendable, Equatable {
+    public let descriptor: Int32
+    public let path: String
+    public init(descriptor: Int32, path: String) {
+        self.descriptor = descriptor
+        self.path = path
+    }
+
+    /// The path of `name` in this directory, as errors name it.
+    public func path(of name: String) -> String { path + "/" + name }
 }
 
 /// Open descriptors: the files the host opens with guest-file-open, and guest-exec's pipes.

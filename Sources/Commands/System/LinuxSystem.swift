@@ -342,36 +342,89 @@ public final class LinuxSystem: GuestSystem {
     }
 
     public func replaceFile(_ path: String, with bytes: [UInt8], permissions: UInt32) throws(SystemCallError) {
-        var template = Array((path + ".XXXXXX").utf8CString)
-        // mkostemp is a GNU extension Swift cannot see; the agent spawns from this thread only.
-        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        let temporary = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
-        guard fd >= 0 else { throw SystemCallError.last(.createTemporary, path: temporary) }
-        try? FileDescriptor(rawValue: fd).setCloseOnExec()
-        var failure: SystemCallError?
-        // mkstemp creates 0600; glib's file gets the mode less the umask.
-        if fchmod(fd, mode_t(permissions) & ~currentUmask()) != 0 {
-            failure = SystemCallError.last(.setTemporaryPermissions, path: temporary)
+        // The agent's own files (its state directory): the directory may be reached through
+        // links, as rename(2) of the whole path would; the file itself never is.
+        let (directoryPath, name) = Self.split(path)
+        let directory: FileDescriptor
+        do {
+            directory = try FileDescriptor.open(directoryPath, O_RDONLY | O_DIRECTORY)
+        } catch {
+            throw SystemCallError(.createTemporary, path: path + ".XXXXXX", errno: error)
         }
+        defer { try? directory.close() }
+        // glib's file gets the mode less the umask.
+        try replace(name, in: directory, path: path, bytes, owner: nil, permissions: permissions & ~UInt32(currentUmask()))
+    }
+
+    public func replaceFile(
+        _ name: String, in directory: OpenDirectory, with bytes: [UInt8], uid: UInt32, gid: UInt32,
+        permissions: UInt32
+    ) throws(SystemCallError) {
+        try replace(
+            name, in: FileDescriptor(rawValue: directory.descriptor), path: directory.path(of: name), bytes,
+            owner: (uid, gid), permissions: permissions)
+    }
+
+    /// glib's g_file_set_contents, relative to an open directory: a new `<name>.XXXXXX` beside
+    /// `name`, given its owner (when one is asked for) and mode on its descriptor, written,
+    /// `fsync`ed, closed and renamed over `name`; removed again on any failure. `path` is how
+    /// errors name `name`.
+    private func replace(
+        _ name: String, in directory: FileDescriptor, path: String, _ bytes: [UInt8],
+        owner: (uid: UInt32, gid: UInt32)?, permissions: UInt32
+    ) throws(SystemCallError) {
+        let created: (name: String, descriptor: FileDescriptor)
+        do {
+            created = try FileSystem.createUniqueFile(name + ".", in: directory, permissions: 0o600)
+        } catch {
+            throw SystemCallError(.createTemporary, path: path + ".XXXXXX", errno: error)
+        }
+        let temporary = path + String(decoding: created.name.utf8.dropFirst(name.utf8.count), as: UTF8.self)
+        let file = created.descriptor
+        var failure: SystemCallError?
+        do {
+            if let owner {
+                try Self.step(.setTemporaryOwner, temporary) { () throws(Errno) in
+                    try file.setOwner(uid: owner.uid, gid: owner.gid)
+                }
+            }
+            try Self.step(.setTemporaryPermissions, temporary) { () throws(Errno) in try file.setPermissions(permissions) }
+            try Self.step(.writeTemporary, temporary) { () throws(Errno) in try file.writeAll(bytes) }
+            // The rename must never expose a file whose data is not on disk yet.
+            try Self.step(.syncTemporary, temporary) { () throws(Errno) in try file.synchronize() }
+        } catch {
+            failure = error
+        }
+        try? file.close()
         if failure == nil {
             do {
-                try FileDescriptor(rawValue: fd).writeAll(bytes)
+                try FileSystem.rename(created.name, to: name, in: directory)
             } catch {
-                failure = SystemCallError(.writeTemporary, path: temporary, errno: error)
+                failure = SystemCallError(.renameTemporary(to: path), path: temporary, errno: error)
             }
         }
-        // The rename must never expose a file whose data is not on disk yet.
-        if failure == nil && fsync(fd) != 0 {
-            failure = SystemCallError.last(.syncTemporary, path: temporary)
-        }
-        close(fd)
-        if failure == nil && rename(temporary, path) != 0 {
-            failure = SystemCallError.last(.renameTemporary(to: path), path: temporary)
-        }
         if let failure {
-            unlink(temporary)
+            FileSystem.removeIfPresent(created.name, in: directory)
             throw failure
         }
+    }
+
+    /// One step of ``replace(_:in:path:_:owner:permissions:)``: its failure as `call` on `path`.
+    private static func step(_ call: SystemCallError.Call, _ path: String, _ body: () throws(Errno) -> Void)
+        throws(SystemCallError)
+    {
+        do {
+            try body()
+        } catch {
+            throw SystemCallError(call, path: path, errno: error)
+        }
+    }
+
+    /// The directory part and the last name of `path` (`.` when there is no `/`).
+    private static func split(_ path: String) -> (directory: String, name: String) {
+        guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return (".", path) }
+        let directory = String(path[..<slash])
+        return (directory.isEmpty ? "/" : directory, String(path[path.index(after: slash)...]))
     }
 
     /// The process umask, read without changing it (`Umask:` in /proc/self/status, Linux 4.7);
@@ -417,12 +470,53 @@ public final class LinuxSystem: GuestSystem {
         if mkdir(path, mode_t(permissions)) != 0 { throw SystemCallError.last(.mkdir, path: path) }
     }
 
-    public func setOwner(_ path: String, uid: UInt32, gid: UInt32) throws(SystemCallError) {
-        if lchown(path, uid, gid) != 0 { throw SystemCallError.last(.lchown, path: path) }
+    public func openDirectoryNoFollow(_ path: String) throws(SystemCallError) -> OpenDirectory {
+        // Without O_DIRECTORY, whose check comes first: Linux answers a link with ENOTDIR, not
+        // ELOOP. O_NONBLOCK: a FIFO planted there does not block the open.
+        let fd = try open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
+        guard (try? fd.status())?.kind == .directory else {
+            try? fd.close()
+            throw SystemCallError(.open, path: path, errno: Errno(ENOTDIR))
+        }
+        return OpenDirectory(descriptor: fd.rawValue, path: path)
     }
 
-    public func setPermissions(_ path: String, _ permissions: UInt32) throws(SystemCallError) {
-        if chmod(path, mode_t(permissions)) != 0 { throw SystemCallError.last(.chmod, path: path) }
+    public func closeDirectory(_ directory: OpenDirectory) {
+        try? FileDescriptor(rawValue: directory.descriptor).close()
+    }
+
+    public func setOwner(of directory: OpenDirectory, uid: UInt32, gid: UInt32) throws(SystemCallError) {
+        do {
+            try FileDescriptor(rawValue: directory.descriptor).setOwner(uid: uid, gid: gid)
+        } catch {
+            throw SystemCallError(.fchown, path: directory.path, errno: error)
+        }
+    }
+
+    public func setPermissions(of directory: OpenDirectory, _ permissions: UInt32) throws(SystemCallError) {
+        do {
+            try FileDescriptor(rawValue: directory.descriptor).setPermissions(permissions)
+        } catch {
+            throw SystemCallError(.fchmod, path: directory.path, errno: error)
+        }
+    }
+
+    public func readFile(_ name: String, in directory: OpenDirectory) throws(SystemCallError) -> [UInt8] {
+        let path = directory.path(of: name)
+        let fd: FileDescriptor
+        do {
+            // O_NONBLOCK: a FIFO planted there neither blocks the open nor the reads.
+            fd = try FileDescriptor.open(
+                name, in: FileDescriptor(rawValue: directory.descriptor), O_RDONLY | O_NOFOLLOW | O_NONBLOCK)
+        } catch {
+            throw SystemCallError(.open, path: path, errno: error)
+        }
+        defer { try? fd.close() }
+        do {
+            return try fd.readToEnd()
+        } catch {
+            throw SystemCallError(.read, path: path, errno: error)
+        }
     }
 
     private func filesystemIoctl(_ fd: Int32, _ request: UInt, _ call: SystemCallError.Call) throws(SystemCallError) {

@@ -13,9 +13,8 @@ public struct SystemCallError: Error, Sendable, Equatable {
         case lseek
         case unlink
         case mkdir
-        case chmod
         case fchmod
-        case lchown
+        case fchown
         case realpath
         case statvfs
         case uname
@@ -41,8 +40,10 @@ public struct SystemCallError: Error, Sendable, Equatable {
         case nvmeStatus(Int32)
         // The steps of ``GuestFiles/replaceFile(_:with:permissions:)`` (glib's
         // g_file_set_contents); `path` is the temporary file.
-        /// `mkstemp(3)` of `<path>.XXXXXX`.
+        /// Creating `<path>.XXXXXX` as `mkstemp(3)` does (`openat(O_CREAT|O_EXCL|O_NOFOLLOW)`).
         case createTemporary
+        /// `fchown(2)` of the temporary file (a user's file: given to them before the rename).
+        case setTemporaryOwner
         /// `fchmod(2)` of the temporary file.
         case setTemporaryPermissions
         /// `write(2)` of the temporary file.

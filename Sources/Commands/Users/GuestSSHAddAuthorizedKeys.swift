@@ -19,13 +19,13 @@ public enum GuestSSHAddAuthorizedKeys: GuestCommand {
         let system = context.system
         try AuthorizedKeys.check(arguments.keys)
         let account = try AuthorizedKeys.account(arguments.username, system: system)
-        let path = AuthorizedKeys.keysFile(account)
+        let directory = try AuthorizedKeys.openOrMakeSSHDirectory(account, system: system)
+        defer { system.closeDirectory(directory) }
         // An unreadable file counts as empty, as in qemu-ga.
-        let existing = arguments.reset == true ? nil : try? AuthorizedKeys.read(path, system: system)
-        if existing == nil { try AuthorizedKeys.makeSSHDirectory(account, system: system) }
+        let existing = arguments.reset == true ? nil : try? AuthorizedKeys.readIfPresent(in: directory, system: system)
         var lines = existing ?? []
         for key in arguments.keys where !lines.contains(key) { lines.append(key) }
-        try AuthorizedKeys.write(lines, to: path, account: account, system: system)
+        try AuthorizedKeys.write(lines, in: directory, account: account, system: system)
         return EmptyResult()
     }
 }

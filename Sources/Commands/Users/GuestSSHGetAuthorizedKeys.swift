@@ -17,8 +17,13 @@ public enum GuestSSHGetAuthorizedKeys: GuestCommand {
     }
 
     public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> Result {
-        let account = try AuthorizedKeys.account(arguments.username, system: context.system)
-        let lines = try AuthorizedKeys.read(AuthorizedKeys.keysFile(account), system: context.system)
+        let system = context.system
+        let account = try AuthorizedKeys.account(arguments.username, system: system)
+        guard let directory = try AuthorizedKeys.openSSHDirectory(account, system: system) else {
+            throw AuthorizedKeys.missingFile(AuthorizedKeys.keysFile(account))
+        }
+        defer { system.closeDirectory(directory) }
+        let lines = try AuthorizedKeys.read(in: directory, system: system)
         let keys = lines.map(stripped).filter { !$0.isEmpty && !$0.hasPrefix("#") }
         return Result(keys: keys.reversed())
     }

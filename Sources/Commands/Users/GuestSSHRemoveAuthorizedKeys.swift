@@ -15,11 +15,11 @@ public enum GuestSSHRemoveAuthorizedKeys: GuestCommand {
         let system = context.system
         try AuthorizedKeys.check(arguments.keys)
         let account = try AuthorizedKeys.account(arguments.username, system: system)
-        let path = AuthorizedKeys.keysFile(account)
-        guard system.fileExists(path) else { return EmptyResult() }
+        guard let directory = try AuthorizedKeys.openSSHDirectory(account, system: system) else { return EmptyResult() }
+        defer { system.closeDirectory(directory) }
+        guard let lines = try AuthorizedKeys.readIfPresent(in: directory, system: system) else { return EmptyResult() }
         let remove = Set(arguments.keys)
-        let kept = try AuthorizedKeys.read(path, system: system).filter { !remove.contains($0) }
-        try AuthorizedKeys.write(kept, to: path, account: account, system: system)
+        try AuthorizedKeys.write(lines.filter { !remove.contains($0) }, in: directory, account: account, system: system)
         return EmptyResult()
     }
 }

@@ -193,18 +193,41 @@ final class RecordingSystem: GuestSystem {
     func makeDirectory(_ path: String, permissions: UInt32) throws(SystemCallError) {
         try files.makeDirectory(path, permissions: permissions)
     }
-    /// `setOwner` / `setPermissions` fail for these paths with the errno given (after
-    /// recording the call), as lchown and chmod do on a read-only or foreign filesystem.
+    /// Giving `~/.ssh` or a file in it to the user fails for these paths (the directory's, or
+    /// the file's own) with the errno given, after recording the call, as fchown and fchmod do
+    /// on a read-only or foreign filesystem. For a file, nothing is written.
     var ownerErrors: [String: Errno] = [:]
     var permissionErrors: [String: Errno] = [:]
 
-    func setOwner(_ path: String, uid: UInt32, gid: UInt32) throws(SystemCallError) {
-        ownerChanges.append((path, uid, gid))
-        if let errno = ownerErrors[path] { throw SystemCallError(.lchown, path: path, errno: errno) }
-        try files.setOwner(path, uid: uid, gid: gid)
+    func openDirectoryNoFollow(_ path: String) throws(SystemCallError) -> OpenDirectory {
+        try files.openDirectoryNoFollow(path)
     }
-    func setPermissions(_ path: String, _ permissions: UInt32) throws(SystemCallError) {
-        if let errno = permissionErrors[path] { throw SystemCallError(.chmod, path: path, errno: errno) }
-        try files.setPermissions(path, permissions)
+    func closeDirectory(_ directory: OpenDirectory) { files.closeDirectory(directory) }
+    func readFile(_ name: String, in directory: OpenDirectory) throws(SystemCallError) -> [UInt8] {
+        try files.readFile(name, in: directory)
+    }
+    func setOwner(of directory: OpenDirectory, uid: UInt32, gid: UInt32) throws(SystemCallError) {
+        ownerChanges.append((directory.path, uid, gid))
+        if let errno = ownerErrors[directory.path] { throw SystemCallError(.fchown, path: directory.path, errno: errno) }
+        try files.setOwner(of: directory, uid: uid, gid: gid)
+    }
+    func setPermissions(of directory: OpenDirectory, _ permissions: UInt32) throws(SystemCallError) {
+        if let errno = permissionErrors[directory.path] {
+            throw SystemCallError(.fchmod, path: directory.path, errno: errno)
+        }
+        try files.setPermissions(of: directory, permissions)
+    }
+    func replaceFile(
+        _ name: String, in directory: OpenDirectory, with bytes: [UInt8], uid: UInt32, gid: UInt32,
+        permissions: UInt32
+    ) throws(SystemCallError) {
+        let path = directory.path(of: name)
+        ownerChanges.append((path, uid, gid))
+        // The steps' own calls, on the temporary file, as the real seam reports them.
+        if let errno = ownerErrors[path] { throw SystemCallError(.setTemporaryOwner, path: path + ".XXXXXX", errno: errno) }
+        if let errno = permissionErrors[path] {
+            throw SystemCallError(.setTemporaryPermissions, path: path + ".XXXXXX", errno: errno)
+        }
+        try files.replaceFile(name, in: directory, with: bytes, uid: uid, gid: gid, permissions: permissions)
     }
 }
