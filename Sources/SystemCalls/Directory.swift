@@ -5,7 +5,7 @@ public enum Directory {
     /// The names in directory `path`, without `.` and `..`, in directory order. The
     /// corresponding C functions are `opendir(3)`, `readdir(3)` and `closedir(3)`.
     public static func names(_ path: String) throws(Errno) -> [String] {
-        guard let directory = opendir(path) else { throw Errno.current }
+        guard let directory = path.withCString({ opendir($0) }) else { throw Errno.current }
         defer { closedir(directory) }
         var names: [String] = []
         while let entry = readdir(directory) {

@@ -38,7 +38,12 @@ public struct FileStatus: Sendable, Equatable {
     /// or of the link itself otherwise (`lstat(2)`).
     public static func of(_ path: String, followingLinks: Bool = true) throws(Errno) -> FileStatus {
         var raw = stat()
-        _ = try callingOnce { followingLinks ? stat(path, &raw) : lstat(path, &raw) }
+        // withCString: see FileDescriptor.open.
+        _ = try path.withCString { cPath in
+            Result { () throws(Errno) -> Int32 in
+                try callingOnce { followingLinks ? stat(cPath, &raw) : lstat(cPath, &raw) }
+            }
+        }.get()
         return FileStatus(raw)
     }
 
