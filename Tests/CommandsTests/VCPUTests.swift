@@ -36,6 +36,15 @@ import Testing
                 + #"{"logical-id": 10, "online": true, "can-offline": true}]}"# + "\n")
     }
 
+    /// Only `cpu` followed by decimal digits that fit an int64 is a CPU.
+    @Test(arguments: ["cpu", "cpu1x", "cpux1", "CPU3", "cpu-1", "cpu99999999999999999999"])
+    func entriesThatOnlyLookLikeCPUsAreSkipped(name: String) throws {
+        try harness.directory("devices/system/cpu/\(name)")
+        let reply = harness.send(#"{"execute":"guest-get-vcpus"}"#)
+        let ids = reply.split(separator: "\"logical-id\": ").dropFirst().map { $0.prefix { $0.isNumber } }
+        #expect(ids == ["0", "1", "2", "5", "10"], "\(reply)")
+    }
+
     @Test func getReportsAMissingCPUDirectory() throws {
         try FileManager.default.removeItem(atPath: harness.sysfs + "/devices/system/cpu")
         #expect(
