@@ -21,11 +21,7 @@ public struct FileDescriptor: RawRepresentable, Hashable, Sendable {
         // withCString lends the string's own bytes: passing `path` to the C function directly
         // copies them into a new array on every call (measured in Embedded -Osize: about 400
         // instructions a call, most of a sysfs read's user time).
-        let fd = try path.withCString { cPath in
-            Result { () throws(Errno) -> Int32 in
-                try retryingInterrupts { clinux_open(cPath, flags | O_CLOEXEC, mode_t(permissions)) }
-            }
-        }.get()
+        let fd = try retryingInterrupts { path.withCString { clinux_open($0, flags | O_CLOEXEC, mode_t(permissions)) } }
         return FileDescriptor(rawValue: fd)
     }
 
@@ -34,11 +30,9 @@ public struct FileDescriptor: RawRepresentable, Hashable, Sendable {
     public static func open(
         _ name: String, in directory: FileDescriptor, _ flags: Int32, permissions: UInt32 = 0o666
     ) throws(Errno) -> FileDescriptor {
-        let fd = try name.withCString { cName in
-            Result { () throws(Errno) -> Int32 in
-                try retryingInterrupts { clinux_openat(directory.rawValue, cName, flags | O_CLOEXEC, mode_t(permissions)) }
-            }
-        }.get()
+        let fd = try retryingInterrupts {
+            name.withCString { clinux_openat(directory.rawValue, $0, flags | O_CLOEXEC, mode_t(permissions)) }
+        }
         return FileDescriptor(rawValue: fd)
     }
 

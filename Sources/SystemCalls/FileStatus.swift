@@ -39,11 +39,7 @@ public struct FileStatus: Sendable, Equatable {
     public static func of(_ path: String, followingLinks: Bool = true) throws(Errno) -> FileStatus {
         var raw = stat()
         // withCString: see FileDescriptor.open.
-        _ = try path.withCString { cPath in
-            Result { () throws(Errno) -> Int32 in
-                try callingOnce { followingLinks ? stat(cPath, &raw) : lstat(cPath, &raw) }
-            }
-        }.get()
+        _ = try callingOnce { path.withCString { followingLinks ? stat($0, &raw) : lstat($0, &raw) } }
         return FileStatus(raw)
     }
 

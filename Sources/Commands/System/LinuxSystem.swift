@@ -308,7 +308,11 @@ public final class LinuxSystem: GuestSystem {
     }
 
     public func setPermissions(_ fd: Int32, _ permissions: UInt32) throws(SystemCallError) {
-        if fchmod(fd, mode_t(permissions)) != 0 { throw SystemCallError.last(.fchmod) }
+        do {
+            try FileDescriptor(rawValue: fd).setPermissions(permissions)
+        } catch {
+            throw SystemCallError(.fchmod, errno: error)
+        }
     }
 
     public func readDescriptor(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(SystemCallError) -> Int {
