@@ -28,6 +28,8 @@ public struct SystemPaths: Sendable, Equatable {
             udevData: lookup("QGA_UDEV_DATA") ?? "/run/udev/data")
     }
 
-    public func sys(_ relative: String) -> String { sysfs + "/" + relative }
-    public func proc(_ relative: String) -> String { procfs + "/" + relative }
+    // One interpolation, one new string: each `+` would make another (sysfs paths are built
+    // on every poll of guest-get-vcpus and the memory-block commands).
+    public func sys(_ relative: String) -> String { "\(sysfs)/\(relative)" }
+    public func proc(_ relative: String) -> String { "\(procfs)/\(relative)" }
 }

@@ -17,6 +17,22 @@ extension StringProtocol {
     public func contains(text: String) -> Bool { firstRange(ofText: text) != nil }
 }
 
+extension String {
+    /// The N of a directory entry named `<prefix>N` (`cpu3`, `memory42`): N is decimal digits
+    /// only and fits 64 bits; nil for any other name (`cpufreq`, `block_size_bytes`). On
+    /// bytes: it runs on every entry of a sysfs directory hosts poll.
+    func numberedEntry(prefix: StaticString) -> UInt64? {
+        // On the contiguous bytes: indexing String.UTF8View costs several times more in
+        // Embedded -Osize (withUTF8 copies nothing for a native string).
+        var name = self
+        return name.withUTF8 { bytes in
+            let expected = UnsafeBufferPointer(start: prefix.utf8Start, count: prefix.utf8CodeUnitCount)
+            guard bytes.starts(with: expected) else { return nil }
+            return ProcText.number(bytes[expected.count...])
+        }
+    }
+}
+
 extension UInt8 {
     /// The value of this byte as an ASCII hexadecimal digit (`0`-`9`, `a`-`f`, `A`-`F`), else nil;
     /// a decimal parser checks the value against its radix.

@@ -30,7 +30,7 @@ enum ProcText {
 
     /// The field as an unsigned number in `radix` (10 or 16); nil when it is empty, has
     /// another character, or does not fit in 64 bits.
-    static func number(_ field: Field, radix: UInt64 = 10) -> UInt64? {
+    static func number<Digits: Collection<UInt8>>(_ field: Digits, radix: UInt64 = 10) -> UInt64? {
         guard !field.isEmpty else { return nil }
         var value: UInt64 = 0
         for byte in field {

@@ -13,12 +13,7 @@ enum MemorySysfs {
     }
 
     /// The N of a `memoryN` entry; nil for `block_size_bytes`, `auto_online_blocks` and the like.
-    static func physIndex(ofEntry name: String) -> UInt64? {
-        guard name.hasPrefix("memory") else { return nil }
-        let digits = name.dropFirst(6)
-        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
-        return UInt64(digits)
-    }
+    static func physIndex(ofEntry name: String) -> UInt64? { name.numberedEntry(prefix: "memory") }
 
     /// A small sysfs attribute, with qemu-ga's `ga_read_sysfs_file` error texts
     /// (`open sysfs file "state": …`, `pread sysfs file "state": unexpected EOF`).

@@ -9,28 +9,15 @@ enum CPUSysfs {
 
     /// `<sysfs>/devices/system/cpu/cpuN/`, spelled with qemu-ga's trailing slash because the
     /// path shows up verbatim in its error texts.
-    /// One interpolation: guest-get-vcpus is polled, and each `+` of strings allocates.
+    /// One interpolation rather than ``SystemPaths/sys(_:)`` over another: this runs for
+    /// every CPU on every poll of guest-get-vcpus.
     static func directory(_ id: Int64, _ paths: SystemPaths) -> String {
         "\(paths.sysfs)/devices/system/cpu/cpu\(id)/"
     }
 
-    /// The N of a `cpuN` entry; nil for `cpufreq`, `cpuidle`, `online` and the like. Read
-    /// byte by byte: a cpu directory has about 20 entries, and this runs on each of them.
+    /// The N of a `cpuN` entry; nil for `cpufreq`, `cpuidle`, `online` and the like.
     static func logicalID(ofEntry name: String) -> Int64? {
-        var bytes = name.utf8.makeIterator()
-        guard bytes.next() == UInt8(ascii: "c"), bytes.next() == UInt8(ascii: "p"), bytes.next() == UInt8(ascii: "u")
-        else { return nil }
-        var id: Int64 = 0
-        var digits = 0
-        while let byte = bytes.next() {
-            guard byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") else { return nil }
-            let (times10, overflow1) = id.multipliedReportingOverflow(by: 10)
-            let (sum, overflow2) = times10.addingReportingOverflow(Int64(byte - UInt8(ascii: "0")))
-            if overflow1 || overflow2 { return nil }
-            id = sum
-            digits += 1
-        }
-        return digits > 0 ? id : nil
+        name.numberedEntry(prefix: "cpu").flatMap { Int64(exactly: $0) }
     }
 
     /// Fails like qemu-ga's `open(dir, O_DIRECTORY)`: `open("<dir>"): <strerror>`.
