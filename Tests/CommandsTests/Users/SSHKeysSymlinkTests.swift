@@ -14,14 +14,9 @@ import Testing
 
     init() throws {
         harness = try SysfsHarness()
-        home = harness.root + "/home/alice"
+        home = try declareAlice(in: harness).home
         elsewhere = harness.root + "/elsewhere"
-        for directory in [home, elsewhere] {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        }
-        let uid: UInt32 = getuid() == 0 ? 4242 : getuid()
-        let gid: UInt32 = getuid() == 0 ? 4343 : getgid()
-        harness.system.users = ["alice": UserAccount(home: home, uid: uid, gid: gid)]
+        try FileManager.default.createDirectory(atPath: elsewhere, withIntermediateDirectories: true)
     }
 
     static let theirKeys = "ssh-ed25519 ROOT root@host\n"
@@ -102,13 +97,20 @@ import Testing
         }
     }
 
-    @Test("authorized_keys a symlink to a file outside: get and remove refuse it, the target is untouched")
-    func symlinkedKeysFileIsNotRead() throws {
+    /// `~/.ssh/authorized_keys` planted as a link to a keys file outside (mode 0640): the
+    /// target's path.
+    func plantKeysFileLink() throws -> String {
         let victim = elsewhere + "/authorized_keys"
         try Self.theirKeys.write(toFile: victim, atomically: false, encoding: .utf8)
         chmod(victim, 0o640)
         try FileManager.default.createDirectory(atPath: sshDirectory, withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: keysPath, withDestinationPath: victim)
+        return victim
+    }
+
+    @Test("authorized_keys a symlink to a file outside: get and remove refuse it, the target is untouched")
+    func symlinkedKeysFileIsNotRead() throws {
+        let victim = try plantKeysFileLink()
         let before = snapshot(victim)
         let refused = "failed to read '\(keysPath)': Failed to open file “\(keysPath)”: Too many levels of symbolic links"
         #expect(call("guest-ssh-get-authorized-keys") == refused)
@@ -119,11 +121,7 @@ import Testing
 
     @Test("authorized_keys a symlink: add replaces the link, never reads nor changes the target", arguments: [false, true])
     func symlinkedKeysFileIsReplaced(reset: Bool) throws {
-        let victim = elsewhere + "/authorized_keys"
-        try Self.theirKeys.write(toFile: victim, atomically: false, encoding: .utf8)
-        chmod(victim, 0o640)
-        try FileManager.default.createDirectory(atPath: sshDirectory, withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(atPath: keysPath, withDestinationPath: victim)
+        let victim = try plantKeysFileLink()
         let before = snapshot(victim)
         #expect(call("guest-ssh-add-authorized-keys", ["ssh-ed25519 NEW alice@host"], reset: reset) == nil)
         expectUnchanged(victim, before, "add")

@@ -3,6 +3,18 @@ import SystemCalls
 import Foundation
 import Testing
 
+/// Declares the account `alice` to the harness's fake system, with a new, empty home in its
+/// temp dir. As root the files really change owner (to 4242:4343); otherwise they stay ours.
+func declareAlice(in harness: SysfsHarness) throws -> UserAccount {
+    let home = harness.root + "/home/alice"
+    try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
+    let uid: UInt32 = getuid() == 0 ? 4242 : getuid()
+    let gid: UInt32 = getuid() == 0 ? 4343 : getgid()
+    let account = UserAccount(home: home, uid: uid, gid: gid)
+    harness.system.users["alice"] = account
+    return account
+}
+
 /// guest-ssh-*-authorized-keys against a fake account whose home is a temp dir. A real
 /// user's ~/.ssh is never looked up: RecordingSystem knows only the users a test declares.
 @Suite struct SSHKeysTests {
@@ -12,13 +24,8 @@ import Testing
 
     init() throws {
         harness = try SysfsHarness()
-        home = harness.root + "/home/alice"
-        try FileManager.default.createDirectory(atPath: home, withIntermediateDirectories: true)
-        // As root the files really change owner; otherwise they stay ours.
-        let uid: UInt32 = getuid() == 0 ? 4242 : getuid()
-        let gid: UInt32 = getuid() == 0 ? 4343 : getgid()
-        account = UserAccount(home: home, uid: uid, gid: gid)
-        harness.system.users = ["alice": account]
+        account = try declareAlice(in: harness)
+        home = account.home
     }
 
     var keysPath: String { home + "/.ssh/authorized_keys" }
