@@ -1,6 +1,7 @@
 #!/bin/sh
 # Compiles Sources/QGAProtocol in Embedded Swift (-enable-experimental-feature Embedded -wmo
-# -Osize), links scripts/embedded-smoke.swift against it and checks the replies it prints.
+# -Osize), links scripts/embedded-smoke.swift against it and the shipped build's
+# Embedded/EmbeddedRuntime.c, and checks the replies it prints.
 # Embedded Swift has no Glibc module: the stand-in module map of the shipped build
 # (Embedded/Glibc, over the libc headers the sources use) takes its place. Outputs go to
 # .build/embedded-check/.
@@ -16,14 +17,19 @@ set -- -swift-version 6 -enable-experimental-feature Embedded -wmo -Osize -parse
     -I "$OUT" -I "$REPO/Embedded" -I "$REPO/Sources/CJSONC"
 "$SWIFTC" "$@" -module-name QGAProtocol -emit-module -emit-module-path "$OUT/QGAProtocol.swiftmodule" \
     -c -o "$OUT/QGAProtocol.o" "$REPO"/Sources/QGAProtocol/*.swift
-"$SWIFTC" "$@" -module-name EmbeddedSmoke -c -o "$OUT/EmbeddedSmoke.o" "$REPO/scripts/embedded-smoke.swift"
+"$SWIFTC" "$@" -enable-experimental-feature Extern -module-name EmbeddedSmoke -c -o "$OUT/EmbeddedSmoke.o" \
+    "$REPO/scripts/embedded-smoke.swift"
+"${CC:-cc}" -Os -c -o "$OUT/EmbeddedRuntime.o" "$REPO/Embedded/EmbeddedRuntime.c"
+"${CC:-cc}" -Os -c -o "$OUT/EmbeddedSmokeRetain.o" "$REPO/scripts/embedded-smoke-retain.c"
 # Linked by the C compiler: swiftc would add the full runtime (libswiftCore) to the link.
-"${CC:-cc}" -o "$OUT/embedded-smoke" "$OUT/EmbeddedSmoke.o" "$OUT/QGAProtocol.o" \
+"${CC:-cc}" -o "$OUT/embedded-smoke" "$OUT/EmbeddedSmoke.o" "$OUT/QGAProtocol.o" "$OUT/EmbeddedRuntime.o" \
+    "$OUT/EmbeddedSmokeRetain.o" \
     -L "$EMBEDDED_LIB" -lswiftUnicodeDataTables -ljson-c -lm
 
 EXPECTED='{"return": {"id": 42}, "id": "a"}
 {"error": {"class": "GenericError", "desc": "Invalid parameter type for '"'id'"', expected: integer"}}
-{"error": {"class": "GenericError", "desc": "Parameter '"'extra'"' is unexpected"}}'
+{"error": {"class": "GenericError", "desc": "Parameter '"'extra'"' is unexpected"}}
+bridgeObjectRetain kept the String'
 ACTUAL=$("$OUT/embedded-smoke")
 if [ "$ACTUAL" != "$EXPECTED" ]; then
     printf 'embedded-check: unexpected replies:\n%s\nexpected:\n%s\n' "$ACTUAL" "$EXPECTED" >&2

@@ -1,6 +1,13 @@
 // Linked against QGAProtocol built in Embedded Swift by scripts/embedded-check.sh: the
-// protocol layer's path for one request, from bytes to reply bytes, on stdout.
+// protocol layer's path for one request, from bytes to reply bytes, on stdout; then whether
+// the runtime's swift_bridgeObjectRetain (Embedded/EmbeddedRuntime.c) hands back a String's
+// object bits unchanged.
 import QGAProtocol
+
+/// Whether the runtime's retain of a String's object word returns that word unchanged
+/// (scripts/embedded-smoke-retain.c).
+@_extern(c, "smoke_bridge_object_retain_returns_argument")
+func bridgeObjectRetainReturnsArgument(_ objectWord: UInt64) -> Int32
 
 struct SyncArguments: JSONObjectDecodable {
     var id: Int64
@@ -44,5 +51,10 @@ struct EmbeddedSmoke {
             }
         }
         print(String(decoding: writer.bytes, as: UTF8.self), terminator: "")
+        // A small ASCII string keeps its discriminator (0xE_) in the top byte of the object
+        // word; Swift 6.3's own retain returned it with the flags cleared (0x8_).
+        let objectWord = unsafeBitCast(String(decoding: writer.bytes.prefix(10), as: UTF8.self), to: (UInt64, UInt64).self).1
+        let kept = bridgeObjectRetainReturnsArgument(objectWord) != 0
+        print(kept ? "bridgeObjectRetain kept the String" : "bridgeObjectRetain changed the String")
     }
 }
