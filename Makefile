@@ -152,7 +152,7 @@ profile: release
 # Every test: protocol and handler tests, the real binary over unix sockets (and against
 # Debian's qemu-ga as an oracle), the protocol module in Embedded Swift, the packages, then
 # the real-VM suites.
-test: unit-test embedded-check package-test vm-test debian-vm-test
+test: unit-test embedded-check package-test vm-test vm-test-aarch64 debian-vm-test
 
 # The oracles of the differential tests: Debian's qemu-ga 7.2 (installed by test-deps) and
 # bookworm-backports' 10.0.2, unpacked under .build-oracle/10/ (scripts/fetch-oracle10.sh).
@@ -167,6 +167,14 @@ unit-test: test-deps oracles release
 # (vm/README.md). Installs its own host packages; logs in .build-vm/e2e/logs/.
 vm-test:
 	SWIFT=$(SWIFT) vm/e2e.sh
+
+# The same suite in an arm64 guest (qemu-system-aarch64 -machine virt -cpu max under TCG,
+# Debian's arm64 kernel, busybox-static:arm64) with dist/aarch64/qemu-ga-swift started by the
+# SysV script: boot, vCPUs, freeze and thaw with the hook, the script, shutdown. Logs in
+# .build-vm/e2e-aarch64/logs/.
+.PHONY: vm-test-aarch64
+vm-test-aarch64:
+	SWIFT=$(SWIFT) VM_ARCH=aarch64 vm/e2e.sh
 
 # The .deb in a real Debian 12 guest (systemd, udev, the Debian kernel; the image is built by
 # mmdebstrap once and cached in .build-vm/debian/): apt-get install over Debian's

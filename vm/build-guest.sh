@@ -9,10 +9,15 @@
 #   OUTDIR/initramfs.gz    busybox + modules + agent + its shared libraries
 #   OUTDIR/data.qcow2      ext4 data disk (mounted on /mnt/data in the guest)
 #   OUTDIR/kernel-version  e.g. 6.1.0-56-amd64
+#   OUTDIR/arch            the guest's architecture (x86_64 or aarch64)
 #
 # Environment:
+#   VM_ARCH          x86_64 (default) or aarch64: the guest's architecture. An aarch64 guest
+#                    gets Debian's arm64 kernel and busybox-static:arm64 (both downloaded and
+#                    unpacked, never installed: busybox-static:arm64 would replace the host's
+#                    /bin/busybox); dpkg learns the arm64 architecture for that if it has not.
 #   KERNEL_VERSION   use this kernel (e.g. 6.1.0-56-amd64) instead of the one
-#                    linux-image-amd64 depends on
+#                    linux-image-amd64 (linux-image-arm64) depends on
 #   VM_CACHE_DIR     where the kernel .deb and its extraction are cached
 #                    (default: <repo>/.build-vm/cache)
 #   EXTRA_MODULES    more kernel modules to put in the initramfs and load
@@ -41,6 +46,13 @@ DATA_DISK_MB=${DATA_DISK_MB:-64}
 
 log() { echo "build-guest: $*" >&2; }
 
+VM_ARCH=${VM_ARCH:-x86_64}
+case "$VM_ARCH" in
+    x86_64) DEBARCH=amd64 QEMU_PKG=qemu-system-x86 ;;
+    aarch64) DEBARCH=arm64 QEMU_PKG=qemu-system-arm ;;
+    *) echo "build-guest: VM_ARCH must be x86_64 or aarch64, not $VM_ARCH" >&2; exit 2 ;;
+esac
+
 # ---------------------------------------------------------------- host tools
 APT_UPDATED=
 apt_update_once() {
@@ -51,7 +63,8 @@ apt_update_once() {
     fi
 }
 need_pkgs=
-for p in qemu-system-x86 qemu-utils busybox-static kmod cpio e2fsprogs; do
+# busybox-static (the host's) also for an aarch64 guest: its applet list is the arm64 one's.
+for p in $QEMU_PKG qemu-utils busybox-static kmod cpio e2fsprogs; do
     if ! dpkg-query -W -f='${Status}\n' "$p" 2>/dev/null | grep -q '^install ok installed'; then
         need_pkgs="$need_pkgs $p"
     fi
@@ -62,34 +75,57 @@ if [ -n "$need_pkgs" ]; then
     # shellcheck disable=SC2086
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $need_pkgs >&2
 fi
-BUSYBOX=/bin/busybox
-[ -x "$BUSYBOX" ] || { log "busybox-static did not give /bin/busybox"; exit 1; }
+[ -x /bin/busybox ] || { log "busybox-static did not give /bin/busybox"; exit 1; }
+if [ "$VM_ARCH" = aarch64 ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+    log "dpkg --add-architecture arm64"
+    dpkg --add-architecture arm64
+    APT_UPDATED=
+    apt_update_once
+fi
+# A package of the guest's architecture, downloaded into the cache once: its path.
+download_deb() {
+    deb=$(ls "$CACHE/$1"_*_"$DEBARCH".deb 2>/dev/null | head -n1 || true)
+    if [ -z "$deb" ]; then
+        log "apt-get download $1:$DEBARCH"
+        ( cd "$CACHE" && apt-get download "$1:$DEBARCH" >&2 ) || {
+            apt_update_once
+            ( cd "$CACHE" && apt-get download "$1:$DEBARCH" >&2 )
+        }
+        deb=$(ls "$CACHE/$1"_*_"$DEBARCH".deb | head -n1)
+    fi
+    echo "$deb"
+}
+if [ "$VM_ARCH" = x86_64 ]; then
+    BUSYBOX=/bin/busybox
+else
+    BUSYBOX_ROOT=$CACHE/busybox-$DEBARCH
+    if [ ! -x "$BUSYBOX_ROOT/bin/busybox" ]; then
+        rm -rf "$BUSYBOX_ROOT"
+        dpkg -x "$(download_deb busybox-static)" "$BUSYBOX_ROOT"
+    fi
+    BUSYBOX=$BUSYBOX_ROOT/bin/busybox
+fi
 
 # ---------------------------------------------------------------- kernel
 kver=${KERNEL_VERSION:-}
+kernel_dependency() {
+    apt-cache depends "linux-image-$DEBARCH:$DEBARCH" 2>/dev/null \
+        | sed -n "s/^ *Depends: linux-image-\(.*-$DEBARCH\)\(:$DEBARCH\)\{0,1\}\$/\1/p" | head -n1
+}
 if [ -z "$kver" ]; then
-    kver=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/^ *Depends: linux-image-\(.*-amd64\)$/\1/p' | head -n1)
+    kver=$(kernel_dependency)
     if [ -z "$kver" ]; then
         apt_update_once
-        kver=$(apt-cache depends linux-image-amd64 2>/dev/null | sed -n 's/^ *Depends: linux-image-\(.*-amd64\)$/\1/p' | head -n1)
+        kver=$(kernel_dependency)
     fi
     if [ -z "$kver" ]; then
         # offline: fall back to whatever is cached
-        kver=$(ls "$CACHE" 2>/dev/null | sed -n 's/^linux-image-\(.*-amd64\)_.*\.deb$/\1/p' | sort -V | tail -n1)
+        kver=$(ls "$CACHE" 2>/dev/null | sed -n "s/^linux-image-\(.*-$DEBARCH\)_.*\.deb\$/\1/p" | sort -V | tail -n1)
     fi
 fi
-[ -n "$kver" ] || { log "cannot determine the kernel version (apt-cache depends linux-image-amd64)"; exit 1; }
+[ -n "$kver" ] || { log "cannot determine the kernel version (apt-cache depends linux-image-$DEBARCH)"; exit 1; }
 log "kernel $kver"
-
-deb=$(ls "$CACHE"/linux-image-"$kver"_*.deb 2>/dev/null | head -n1 || true)
-if [ -z "$deb" ]; then
-    log "apt-get download linux-image-$kver"
-    ( cd "$CACHE" && apt-get download "linux-image-$kver" >&2 ) || {
-        apt_update_once
-        ( cd "$CACHE" && apt-get download "linux-image-$kver" >&2 )
-    }
-    deb=$(ls "$CACHE"/linux-image-"$kver"_*.deb | head -n1)
-fi
+deb=$(download_deb "linux-image-$kver")
 KROOT=$CACHE/root-$kver
 if [ ! -f "$KROOT/.extracted" ]; then
     log "dpkg -x $(basename "$deb")"
@@ -101,6 +137,7 @@ if [ ! -f "$KROOT/.extracted" ]; then
 fi
 cp "$KROOT/boot/vmlinuz-$kver" "$OUTDIR/vmlinuz"
 echo "$kver" >"$OUTDIR/kernel-version"
+echo "$VM_ARCH" >"$OUTDIR/arch"
 
 # ---------------------------------------------------------------- initramfs
 STAGE=$OUTDIR/initramfs-root
@@ -112,7 +149,8 @@ mkdir -p bin sbin usr/bin usr/sbin lib lib64 etc/qemu proc sys dev run tmp \
 chmod 1777 tmp
 
 cp "$BUSYBOX" bin/busybox
-for applet in $("$BUSYBOX" --list-full); do
+# The host's busybox lists the applets: the same Debian version as the guest's.
+for applet in $(/bin/busybox --list-full); do
     [ -e "$applet" ] || [ -L "$applet" ] || ln -s /bin/busybox "$applet"
 done
 [ -e bin/sh ] || ln -s busybox bin/sh

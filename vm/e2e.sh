@@ -1,5 +1,5 @@
 #!/bin/sh
-# vm/e2e.sh [e2e.py options]   (make vm-test)
+# vm/e2e.sh [e2e.py options]   (make vm-test; VM_ARCH=aarch64: make vm-test-aarch64)
 #
 # The real-VM end-to-end suite: installs the host packages it needs when missing, builds
 # the shipped agent (make release: dist/qemu-ga-swift), builds the guest (vm/build-guest.sh:
@@ -9,7 +9,11 @@
 # "N passed, N failed". Logs: .build-vm/e2e/logs/.
 #
 # Options go to vm/e2e.py: --only 3,5  --keep  --list.
-# Environment: SWIFT (swift), E2E_SKIP_BUILD=1 (reuse dist/qemu-ga-swift),
+# VM_ARCH=aarch64 does the same for an arm64 guest (qemu-system-aarch64 -machine virt -cpu max
+# under TCG, Debian's arm64 kernel, busybox-static:arm64) with the cross-built agent of
+# `make release ARCH=aarch64` (dist/aarch64/qemu-ga-swift); guest and logs under
+# .build-vm/e2e-aarch64/.
+# Environment: SWIFT (swift), E2E_SKIP_BUILD=1 (reuse the built binary),
 # E2E_TIMEOUT (seconds for the whole e2e.py run, default 480), and build-guest.sh's
 # (KERNEL_VERSION, VM_CACHE_DIR, ...).
 set -eu
@@ -17,7 +21,13 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/.." && pwd)
 cd "$REPO"
 SWIFT=${SWIFT:-swift}
-OUT=$REPO/.build-vm/e2e
+VM_ARCH=${VM_ARCH:-x86_64}
+case "$VM_ARCH" in
+    x86_64) OUT=$REPO/.build-vm/e2e BIN=$REPO/dist/qemu-ga-swift QEMU_PKG=qemu-system-x86 ;;
+    aarch64) OUT=$REPO/.build-vm/e2e-aarch64 BIN=$REPO/dist/aarch64/qemu-ga-swift QEMU_PKG=qemu-system-arm ;;
+    *) echo "e2e: VM_ARCH must be x86_64 or aarch64" >&2; exit 2 ;;
+esac
+export VM_ARCH
 GUEST=$OUT/guest
 mkdir -p "$OUT"
 
@@ -25,16 +35,17 @@ say() { echo "e2e: $*" >&2; }
 t0=$(date +%s)
 
 # Host packages: the VM tools, and what the agent's build needs (json-c).
-"$REPO/scripts/install-deps.sh" qemu-system-x86 qemu-utils busybox-static kmod cpio e2fsprogs \
+"$REPO/scripts/install-deps.sh" $QEMU_PKG qemu-utils busybox-static kmod cpio e2fsprogs \
     libjson-c-dev pkg-config binutils python3
 
-# The binary users get: dist/qemu-ga-swift from `make release` (Embedded Swift, stripped).
+# The binary users get: dist/qemu-ga-swift from `make release` (Embedded Swift, stripped), or
+# dist/aarch64/qemu-ga-swift from `make release ARCH=aarch64`.
 if [ "${E2E_SKIP_BUILD:-0}" != 1 ]; then
-    say "make release"
-    make -s release SWIFT="$SWIFT" >&2
+    if [ "$VM_ARCH" = x86_64 ]; then set -- release; else set -- release ARCH="$VM_ARCH"; fi
+    say "make $*"
+    make -s "$@" SWIFT="$SWIFT" >&2
 fi
-BIN=$REPO/dist/qemu-ga-swift
-[ -x "$BIN" ] || { say "no agent binary at $BIN (make release)"; exit 1; }
+[ -x "$BIN" ] || { say "no agent binary at $BIN (make release ARCH=$VM_ARCH)"; exit 1; }
 t1=$(date +%s)
 
 # nvme: the emulated NVMe controller every VM has (guest-get-disks' SMART check).
@@ -44,6 +55,6 @@ say "agent build $((t1 - t0)) s, guest build $((t2 - t1)) s"
 
 # e2e.py bounds every step and scenario itself; this is the last line of defence.
 rc=0
-timeout -k 10 "${E2E_TIMEOUT:-480}" python3 "$HERE/e2e.py" "$GUEST" "$@" || rc=$?
+timeout -k 10 "${E2E_TIMEOUT:-480}" python3 "$HERE/e2e.py" "$GUEST" --logdir "$OUT/logs" "$@" || rc=$?
 say "total $(( $(date +%s) - t0 )) s"
 exit $rc

@@ -21,7 +21,9 @@
 #                        guest reboot makes QEMU exit)
 #   VM_DAEMONIZE=1       QEMU daemonizes (-daemonize); the script returns
 #                        once the guest is started. Needs VM_CONSOLE=file.
-#   VM_MEM (512)  VM_SMP (2)  VM_CPU (max)  VM_MACHINE (q35; pc boots slower)
+#   VM_MEM (512)  VM_SMP (2)  VM_CPU (max)  VM_MACHINE (q35; pc boots slower; virt for aarch64)
+#   VM_ARCH              x86_64 or aarch64 (default: OUTDIR/arch, written by build-guest.sh):
+#                        qemu-system-aarch64 -machine virt, serial console ttyAMA0
 #   VM_SNAPSHOT=1        -snapshot: the data disk is not modified
 #   VM_DATA_DISK=PATH    boot with this qcow2 data disk instead of OUTDIR/data.qcow2
 #                        (vm/e2e.py gives every VM a fresh copy)
@@ -31,7 +33,7 @@
 #                        does not go through the agent
 #   VM_QEMU_ARGS         more QEMU arguments (word-split)
 #   VM_APPEND            replaces the default kernel arguments
-#                        ("console=ttyS0 panic=-1 loglevel=4")
+#                        ("console=ttyS0 panic=-1 loglevel=4", ttyAMA0 on aarch64)
 set -eu
 
 [ $# -ge 1 ] || { echo "usage: $0 OUTDIR [extra kernel args...]" >&2; exit 2; }
@@ -48,7 +50,13 @@ if [ ${#OUTDIR} -gt 95 ]; then
     exit 2
 fi
 
-APPEND=${VM_APPEND:-console=ttyS0 panic=-1 loglevel=4}
+VM_ARCH=${VM_ARCH:-$(cat "$OUTDIR/arch" 2>/dev/null || echo x86_64)}
+case "$VM_ARCH" in
+    x86_64) QEMU=qemu-system-x86_64 MACHINE=q35 SERIAL=ttyS0 ;;
+    aarch64) QEMU=qemu-system-aarch64 MACHINE=virt SERIAL=ttyAMA0 ;;
+    *) echo "run-guest: VM_ARCH must be x86_64 or aarch64, not $VM_ARCH" >&2; exit 2 ;;
+esac
+APPEND=${VM_APPEND:-console=$SERIAL panic=-1 loglevel=4}
 [ $# -gt 0 ] && APPEND="$APPEND $*"
 
 # stale state from a previous run
@@ -62,7 +70,7 @@ fi
 rm -f "$OUTDIR/qemu.pid" "$OUTDIR/qga.sock" "$OUTDIR/qmp.sock" "$OUTDIR/ctl.sock"
 : >"$OUTDIR/console.log"
 
-set -- -accel tcg -machine "${VM_MACHINE:-q35}" -cpu "${VM_CPU:-max}" -m "${VM_MEM:-512}" -smp "${VM_SMP:-2}" \
+set -- -accel tcg -machine "${VM_MACHINE:-$MACHINE}" -cpu "${VM_CPU:-max}" -m "${VM_MEM:-512}" -smp "${VM_SMP:-2}" \
     -name qga-test-guest -pidfile "$OUTDIR/qemu.pid" \
     -kernel "$OUTDIR/vmlinuz" -initrd "$OUTDIR/initramfs.gz" -append "$APPEND" \
     -drive "file=$DATA_DISK,if=none,id=data0,format=qcow2" \
@@ -97,4 +105,4 @@ case "${VM_CONSOLE:-file}" in
 esac
 
 # shellcheck disable=SC2086  # VM_QEMU_ARGS is word-split on purpose
-exec qemu-system-x86_64 "$@" ${VM_QEMU_ARGS:-}
+exec "$QEMU" "$@" ${VM_QEMU_ARGS:-}
