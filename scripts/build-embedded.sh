@@ -15,7 +15,9 @@
 # libc headers the sources use (musl's here), and Embedded/CLinux the module map SwiftPM
 # generates for Sources/CLinux. Embedded/EmbeddedRuntime.c supplies what the Embedded standard
 # library expects from the platform, and `main`, which hands argc/argv to the agent (Embedded
-# Swift has no CommandLine). Intermediate files go to .build/embedded-ARCH/.
+# Swift has no CommandLine); Embedded/BridgeObjectRetain.c corrects the runtime's
+# swift_bridgeObjectRetain (it corrupted small Strings, visibly on aarch64). Intermediate files
+# go to .build/embedded-ARCH/.
 #
 # SWIFT_OPTIMIZATION (default -Osize) is for measuring: -O measured 786 KB instead of 676 KB
 # for 6-9% fewer instructions per guest-ping/guest-info (`make profile`), well inside the
@@ -78,10 +80,11 @@ done
     -o "$WORK/CLinux.o" "$REPO/Sources/CLinux/CLinux.c"
 "$CC" -Os -ffunction-sections -fdata-sections -c -I "$REPO/Sources/CLinux/include" \
     -o "$WORK/EmbeddedRuntime.o" "$REPO/Embedded/EmbeddedRuntime.c"
+"$CC" -Os -ffunction-sections -fdata-sections -c -o "$WORK/BridgeObjectRetain.o" "$REPO/Embedded/BridgeObjectRetain.c"
 "$CC" -o "$WORK/qemu-ga-swift" -Wl,--gc-sections \
     "$WORK/qemu_ga_swift.o" "$WORK/Commands.o" "$WORK/FreezeHooks.o" "$WORK/ProcessRunner.o" \
     "$WORK/Channel.o" "$WORK/QGAProtocol.o" "$WORK/SystemCalls.o" "$WORK/CLinux.o" "$WORK/EmbeddedRuntime.o" \
-    "$EMBEDDED_LIB/libswiftUnicodeDataTables.a" "$JSONC/lib/libjson-c.a"
+    "$WORK/BridgeObjectRetain.o" "$EMBEDDED_LIB/libswiftUnicodeDataTables.a" "$JSONC/lib/libjson-c.a"
 "$STRIP" -o "$OUTPUT" "$WORK/qemu-ga-swift"
 # json-c is linked in: its licence goes wherever the binary goes (the packages, the tarball).
 cp "$REPO/.build-static/json-c-src/COPYING" "$(dirname "$OUTPUT")/json-c.COPYING"

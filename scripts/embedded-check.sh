@@ -1,7 +1,7 @@
 #!/bin/sh
 # Compiles Sources/QGAProtocol in Embedded Swift (-enable-experimental-feature Embedded -wmo
-# -Osize), links scripts/embedded-smoke.swift against it and the shipped build's
-# Embedded/EmbeddedRuntime.c, and checks the replies it prints.
+# -Osize), links scripts/embedded-smoke.swift against it and the shipped build's runtime
+# correction Embedded/BridgeObjectRetain.c, and checks the replies it prints.
 # Embedded Swift has no Glibc module: the stand-in module map of the shipped build
 # (Embedded/Glibc, over the libc headers the sources use) takes its place. Outputs go to
 # .build/embedded-check/.
@@ -19,10 +19,10 @@ set -- -swift-version 6 -enable-experimental-feature Embedded -wmo -Osize -parse
     -c -o "$OUT/QGAProtocol.o" "$REPO"/Sources/QGAProtocol/*.swift
 "$SWIFTC" "$@" -enable-experimental-feature Extern -module-name EmbeddedSmoke -c -o "$OUT/EmbeddedSmoke.o" \
     "$REPO/scripts/embedded-smoke.swift"
-"${CC:-cc}" -Os -c -o "$OUT/EmbeddedRuntime.o" "$REPO/Embedded/EmbeddedRuntime.c"
+"${CC:-cc}" -Os -c -o "$OUT/BridgeObjectRetain.o" "$REPO/Embedded/BridgeObjectRetain.c"
 "${CC:-cc}" -Os -c -o "$OUT/EmbeddedSmokeRetain.o" "$REPO/scripts/embedded-smoke-retain.c"
 # Linked by the C compiler: swiftc would add the full runtime (libswiftCore) to the link.
-"${CC:-cc}" -o "$OUT/embedded-smoke" "$OUT/EmbeddedSmoke.o" "$OUT/QGAProtocol.o" "$OUT/EmbeddedRuntime.o" \
+"${CC:-cc}" -o "$OUT/embedded-smoke" "$OUT/EmbeddedSmoke.o" "$OUT/QGAProtocol.o" "$OUT/BridgeObjectRetain.o" \
     "$OUT/EmbeddedSmokeRetain.o" \
     -L "$EMBEDDED_LIB" -lswiftUnicodeDataTables -ljson-c -lm
 

@@ -1,6 +1,6 @@
 // Linked against QGAProtocol built in Embedded Swift by scripts/embedded-check.sh: the
 // protocol layer's path for one request, from bytes to reply bytes, on stdout; then whether
-// the runtime's swift_bridgeObjectRetain (Embedded/EmbeddedRuntime.c) hands back a String's
+// the runtime's swift_bridgeObjectRetain (Embedded/BridgeObjectRetain.c) hands back a String's
 // object bits unchanged.
 import QGAProtocol
 
