@@ -175,7 +175,7 @@ profile: release
 # Every test: protocol and handler tests, the real binary over unix sockets (and against
 # Debian's qemu-ga as an oracle), the protocol module in Embedded Swift, the packages, then
 # the real-VM suites.
-test: unit-test embedded-check package-test vm-test vm-test-aarch64 debian-vm-test
+test: unit-test differential-aarch64 embedded-check package-test vm-test vm-test-aarch64 debian-vm-test
 
 # The oracles of the differential tests: Debian's qemu-ga 7.2 (installed by test-deps) and
 # bookworm-backports' 10.0.2, unpacked under .build-oracle/10/ (scripts/fetch-oracle10.sh).
@@ -185,6 +185,16 @@ oracles: test-deps
 unit-test: test-deps oracles release
 	$(SWIFT) build --build-tests
 	QGA_BINARY=$(CURDIR)/$(DIST)/qemu-ga-swift $(SWIFT) test
+
+# The protocol-level differential suites (Tests/AgentTests/*Differential*) a second time, with the
+# aarch64 binary run by qemu-aarch64-static (scripts/qemu-user-agent.sh as QGA_BINARY) against
+# the same x86_64 oracles.
+.PHONY: differential-aarch64
+differential-aarch64: test-deps oracles
+	@scripts/install-deps.sh qemu-user-static
+	$(MAKE) release ARCH=aarch64
+	$(SWIFT) build --build-tests
+	QGA_BINARY=$(CURDIR)/scripts/qemu-user-agent.sh $(SWIFT) test --skip-build --filter Differential
 
 # Real-VM end-to-end suite: a QEMU TCG guest running the release agent, driven like libvirt
 # (vm/README.md). Installs its own host packages; logs in .build-vm/e2e/logs/.
