@@ -186,15 +186,18 @@ unit-test: test-deps oracles release
 	$(SWIFT) build --build-tests
 	QGA_BINARY=$(CURDIR)/$(DIST)/qemu-ga-swift $(SWIFT) test
 
-# The protocol-level differential suites (Tests/AgentTests/*Differential*) a second time, with the
-# aarch64 binary run by qemu-aarch64-static (scripts/qemu-user-agent.sh as QGA_BINARY) against
-# the same x86_64 oracles.
+# The protocol-level differential suites (Tests/AgentTests: Differential, FilesDifferential,
+# InfoDifferential) a second time, with the aarch64 binary run by qemu-aarch64-static
+# (scripts/qemu-user-agent.sh as QGA_BINARY) against the same x86_64 oracles; QGA_MACHINE is the
+# machine it reports.
 .PHONY: differential-aarch64
 differential-aarch64: test-deps oracles
 	@scripts/install-deps.sh qemu-user-static
 	$(MAKE) release ARCH=aarch64
 	$(SWIFT) build --build-tests
-	QGA_BINARY=$(CURDIR)/scripts/qemu-user-agent.sh $(SWIFT) test --skip-build --filter Differential
+	QGA_BINARY=$(CURDIR)/scripts/qemu-user-agent.sh QGA_MACHINE=aarch64 \
+		$(SWIFT) test --skip-build --filter 'AgentTests\.(Files|Info)?DifferentialTests'
+
 
 # Real-VM end-to-end suite: a QEMU TCG guest running the release agent, driven like libvirt
 # (vm/README.md). Installs its own host packages; logs in .build-vm/e2e/logs/.
