@@ -154,10 +154,13 @@ profile: release
 # the real-VM suites.
 test: unit-test embedded-check package-test vm-test debian-vm-test
 
-# The oracles of the differential tests: Debian's qemu-ga 7.2 (installed by test-deps) and
-# bookworm-backports' 10.0.2, unpacked under .build-oracle/10/ (scripts/fetch-oracle10.sh).
+# The oracles of the differential tests: Debian's qemu-ga 7.2 (installed by test-deps),
+# bookworm-backports' 10.0.2, unpacked under .build-oracle/10/ (scripts/fetch-oracle10.sh), and
+# sid's 11.1.x with sid's loader and libraries, unpacked under .build-oracle/11/ and run through
+# the wrapper .build-oracle/11/qemu-ga (scripts/fetch-oracle11.sh).
 oracles: test-deps
 	scripts/fetch-oracle10.sh
+	scripts/fetch-oracle11.sh
 
 unit-test: test-deps oracles release
 	$(SWIFT) build --build-tests
