@@ -28,8 +28,14 @@ enum Oracle {
     /// The three oracles, oldest first: the arguments of every differential test.
     static var all: [String] { [v7, v10, v11] }
 
+    /// The oracles that know what 7.2 predates (`-a`, `guest-get-load`, routes, capture modes).
+    static var since10: [String] { [v10, v11] }
+
     /// True for the 7.2 oracle (the one whose answers differ on purpose in a few places).
     static func isV7(_ oracle: String) -> Bool { oracle == v7 }
+
+    /// True for the 10.0.2 oracle.
+    static func isV10(_ oracle: String) -> Bool { oracle == v10 }
 
     /// True for the 11.1 oracle, the release whose behaviour the agent follows where the
     /// three disagree (its `Could not open '…'` wording, for one).
@@ -43,12 +49,13 @@ enum Oracle {
     /// Fails the test (instead of every comparison) when `oracle` is not there, saying how to
     /// get it.
     static func require(_ oracle: String) throws {
-        try #require(
-            FileManager.default.isExecutableFile(atPath: oracle),
+        let present = FileManager.default.isExecutableFile(atPath: oracle)
+        let howToGetIt: Comment =
             isV7(oracle)
-                ? "Debian's qemu-ga 7.2 is an oracle: apt-get install qemu-guest-agent (make test-deps does)"
-                : isV11(oracle)
-                    ? "qemu-ga 11.1.3 is an oracle: scripts/fetch-oracle11.sh (make oracles does)"
-                    : "qemu-ga 10.0.2 is an oracle: scripts/fetch-oracle10.sh (make oracles does)")
+            ? "Debian's qemu-ga 7.2 is an oracle: apt-get install qemu-guest-agent (make test-deps does)"
+            : isV11(oracle)
+                ? "qemu-ga 11.1.3 is an oracle: scripts/fetch-oracle11.sh (make oracles does)"
+                : "qemu-ga 10.0.2 is an oracle: scripts/fetch-oracle10.sh (make oracles does)"
+        try #require(present, howToGetIt)
     }
 }
