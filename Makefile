@@ -3,7 +3,7 @@
 
 SWIFT ?= swift
 BUILD_DEPS = libjson-c-dev pkg-config gcc binutils
-TEST_DEPS = $(BUILD_DEPS) qemu-guest-agent socat e2fsprogs xfsprogs util-linux
+TEST_DEPS = $(BUILD_DEPS) qemu-guest-agent socat e2fsprogs xfsprogs util-linux python3-gi
 
 .PHONY: all build release run test unit-test vm-test deps test-deps oracles clean bench profile client \
 	install deb rpm package-deps package-test
