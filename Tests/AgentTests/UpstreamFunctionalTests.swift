@@ -65,95 +65,137 @@ struct UpstreamFunctionalTests {
         }
     }
 
-    func isOurs(_ binary: String) -> Bool { binary == agentBinary }
+    static func isOurs(_ binary: String) -> Bool { binary == agentBinary }
+
+    /// A case of test-qga's shared fixture, on an agent of its own.
+    static func alone(_ binary: String, _ testCase: (Fixture) throws -> Void) throws {
+        let fixture = try Fixture(binary)
+        try testCase(fixture)
+        fixture.tearDown()
+    }
+
+    /// The cases test-qga's main() runs on its one shared fixture, in its order.
+    static var sharedFixtureCases: [(name: String, run: (Fixture) throws -> Void)] {
+        [
+            ("/qga/sync-delimited", syncDelimitedCase), ("/qga/sync", syncCase), ("/qga/ping", pingCase),
+            ("/qga/info", infoCase), ("/qga/network-get-interfaces", networkGetInterfacesCase),
+            ("/qga/get-vcpus", getVCPUsCase), ("/qga/get-fsinfo", getFsinfoCase), ("/qga/get-load", getLoadCase),
+            ("/qga/get-memory-block-info", getMemoryBlockInfoCase), ("/qga/get-memory-blocks", getMemoryBlocksCase),
+            ("/qga/file-ops", fileOpsCase), ("/qga/file-write-read", fileWriteReadCase), ("/qga/get-time", getTimeCase),
+            ("/qga/id", idCase), ("/qga/invalid-oob", invalidOOBCase), ("/qga/invalid-cmd", invalidCommandCase),
+            ("/qga/invalid-args", invalidArgumentsCase), ("/qga/fsfreeze-status", fsfreezeStatusCase),
+            ("/qga/guest-exec", guestExecCase), ("/qga/guest-exec-separated", { try captureModeCase($0, mode: "separated") }),
+            ("/qga/guest-exec-merged", { try captureModeCase($0, mode: "merged") }),
+            ("/qga/guest-exec-invalid", guestExecInvalidCase), ("/qga/guest-get-host-name", guestGetHostNameCase),
+            ("/qga/guest-get-timezone", guestGetTimezoneCase), ("/qga/guest-get-users", guestGetUsersCase),
+        ]
+    }
+
+    /// As test-qga runs them: every shared-fixture case in order on one agent and one
+    /// connection (so what one case leaves, such as the error for sync-delimited's 0xFF or the
+    /// file `foo`, is there for the next), then SIGTERM.
+    @Test("test-qga's main(): the shared fixture's cases in order on one agent", arguments: agents)
+    func sharedFixtureInOrder(_ binary: String) throws {
+        let fixture = try Fixture(binary)
+        for step in Self.sharedFixtureCases {
+            do {
+                try step.run(fixture)
+            } catch {
+                Issue.record("\(step.name): \(error)")
+                throw error
+            }
+        }
+        fixture.tearDown()
+    }
 
     @Test("/qga/sync-delimited", arguments: agents)
-    func syncDelimited(_ binary: String) throws {
-        let fixture = try Fixture(binary)
+    func syncDelimited(_ binary: String) throws { try Self.alone(binary, Self.syncDelimitedCase) }
+
+    static func syncDelimitedCase(_ fixture: Fixture) throws {
         let id = UInt32.random(in: 1...UInt32.max)
         fixture.client.send([0xFF])
         fixture.client.send("{'execute': 'guest-sync-delimited', 'arguments': {'id': \(id) } }")
         // As test-qga: skip everything up to and including the agent's 0xFF, then read the reply.
         var line: [UInt8] = []
         while !line.contains(0xFF) {
-            line = try #require(fixture.client.readLines(1).first, "no 0xFF from \(binary)")
+            line = try #require(fixture.client.readLines(1).first, "no 0xFF from \(fixture.agent.binary)")
         }
         let reply = try parseReply(Array(line[(line.lastIndex(of: 0xFF)! + 1)...]))
         #expect(reply["error"] == nil)
         #expect(reply["return"] as? UInt32 == id)
-        fixture.tearDown()
     }
 
     @Test("/qga/sync", arguments: agents)
-    func sync(_ binary: String) throws {
-        let fixture = try Fixture(binary)
+    func sync(_ binary: String) throws { try Self.alone(binary, Self.syncCase) }
+
+    static func syncCase(_ fixture: Fixture) throws {
         let id = UInt32.random(in: 1...UInt32.max)
         #expect(try fixture.result("{'execute': 'guest-sync', 'arguments': {'id': \(id) } }") as? UInt32 == id)
-        fixture.tearDown()
     }
 
     @Test("/qga/ping", arguments: agents)
-    func ping(_ binary: String) throws {
-        let fixture = try Fixture(binary)
+    func ping(_ binary: String) throws { try Self.alone(binary, Self.pingCase) }
+
+    static func pingCase(_ fixture: Fixture) throws {
         #expect(try fixture.result("{'execute': 'guest-ping'}") != nil)
-        fixture.tearDown()
     }
 
     @Test("/qga/info: the version is the one -V prints", arguments: agents)
-    func info(_ binary: String) throws {
-        let fixture = try Fixture(binary)
+    func info(_ binary: String) throws { try Self.alone(binary, Self.infoCase) }
+
+    static func infoCase(_ fixture: Fixture) throws {
         let info = try #require(try fixture.result("{'execute': 'guest-info'}") as? [String: Any])
         // test-qga compares with QEMU_VERSION, the version the binary was built as: for each
         // binary, the number `-V` prints after "QEMU Guest Agent".
-        let banner = try runProcess(binary, ["-V"]).stdout
+        let banner = try runProcess(fixture.agent.binary, ["-V"]).stdout
         let version = banner.split(separator: "\n").first?.split(separator: " ").dropFirst(3).first.map(String.init)
         #expect(version != nil && info["version"] as? String == version, "\(banner)")
-        if isOurs(binary) { #expect(version == "11.1.3") }
-        fixture.tearDown()
+        if isOurs(fixture.agent.binary) { #expect(version == "11.1.3") }
     }
 
     @Test("/qga/network-get-interfaces", arguments: agents)
-    func networkGetInterfaces(_ binary: String) throws {
-        let fixture = try Fixture(binary)
+    func networkGetInterfaces(_ binary: String) throws { try Self.alone(binary, Self.networkGetInterfacesCase) }
+
+    static func networkGetInterfacesCase(_ fixture: Fixture) throws {
         let interfaces = try #require(try fixture.result("{'execute': 'guest-network-get-interfaces'}") as? [[String: Any]])
         #expect(interfaces.first?["name"] != nil)
-        fixture.tearDown()
     }
 
     @Test("/qga/get-vcpus", arguments: agents)
-    func getVCPUs(_ binary: String) throws {
-        let fixture = try Fixture(binary)
+    func getVCPUs(_ binary: String) throws { try Self.alone(binary, Self.getVCPUsCase) }
+
+    static func getVCPUsCase(_ fixture: Fixture) throws {
         let vcpus = try #require(try fixture.result("{'execute': 'guest-get-vcpus'}") as? [[String: Any]])
         let first = try #require(vcpus.first)
         #expect(first["online"] != nil && first["logical-id"] != nil)
-        fixture.tearDown()
     }
 
     @Test("/qga/get-fsinfo", arguments: agents)
-    func getFsinfo(_ binary: String) throws {
-        let fixture = try Fixture(binary)
+    func getFsinfo(_ binary: String) throws { try Self.alone(binary, Self.getFsinfoCase) }
+
+    static func getFsinfoCase(_ fixture: Fixture) throws {
         let filesystems = try #require(try fixture.result("{'execute': 'guest-get-fsinfo'}") as? [[String: Any]])
         if let first = filesystems.first {
             for key in ["name", "mountpoint", "type", "disk"] { #expect(first[key] != nil, "\(key) in \(first)") }
         }
-        fixture.tearDown()
     }
 
     @Test("/qga/get-load (7.2 predates it)", arguments: agents)
-    func getLoad(_ binary: String) throws {
-        let fixture = try Fixture(binary)
-        if Oracle.isV7(binary) {
+    func getLoad(_ binary: String) throws { try Self.alone(binary, Self.getLoadCase) }
+
+    static func getLoadCase(_ fixture: Fixture) throws {
+        if Oracle.isV7(fixture.agent.binary) {
             #expect(try fixture.call("{'execute': 'guest-get-load'}").errorClass == "CommandNotFound")
         } else {
             let load = try #require(try fixture.result("{'execute': 'guest-get-load'}") as? [String: Any])
             for key in ["load1m", "load5m", "load15m"] { #expect(load[key] != nil, "\(key)") }
         }
-        fixture.tearDown()
     }
 
     @Test("/qga/get-memory-block-info", arguments: agents)
-    func getMemoryBlockInfo(_ binary: String) throws {
-        let fixture = try Fixture(binary)
+    func getMemoryBlockInfo(_ binary: String) throws { try Self.alone(binary, Self.getMemoryBlockInfoCase) }
+
+    static func getMemoryBlockInfoCase(_ fixture: Fixture) throws {
         let reply = try fixture.call("{'execute': 'guest-get-memory-block-info'}")
         // Some systems do not expose memory blocks in sysfs; then only the error is checked.
         if reply["error"] == nil {
@@ -161,25 +203,25 @@ struct UpstreamFunctionalTests {
         } else {
             #expect(reply.errorClass == "GenericError")
         }
-        fixture.tearDown()
     }
 
     @Test("/qga/get-memory-blocks", arguments: agents)
-    func getMemoryBlocks(_ binary: String) throws {
-        let fixture = try Fixture(binary)
+    func getMemoryBlocks(_ binary: String) throws { try Self.alone(binary, Self.getMemoryBlocksCase) }
+
+    static func getMemoryBlocksCase(_ fixture: Fixture) throws {
         let reply = try fixture.call("{'execute': 'guest-get-memory-blocks'}")
         if reply["error"] == nil, let first = (reply["return"] as? [[String: Any]])?.first {
             #expect(first["phys-index"] != nil && first["online"] != nil)
         }
-        fixture.tearDown()
     }
 
     /// test-qga's file content: "Hello World!\n" and its C string's NUL (`sizeof(helloworld)`).
     static let helloWorld = Array("Hello World!\n".utf8) + [0]
 
     @Test("/qga/file-ops", arguments: agents)
-    func fileOps(_ binary: String) throws {
-        let fixture = try Fixture(binary)
+    func fileOps(_ binary: String) throws { try Self.alone(binary, Self.fileOpsCase) }
+
+    static func fileOpsCase(_ fixture: Fixture) throws {
         let encoded = Data(Self.helloWorld).base64EncodedString()
         let handle = try #require(try fixture.result("{'execute': 'guest-file-open', 'arguments': { 'path': 'foo', 'mode': 'w+' } }") as? Int)
         let written = try #require(
@@ -204,12 +246,12 @@ struct UpstreamFunctionalTests {
         let decoded = (partial["buf-b64"] as? String).flatMap { Data(base64Encoded: $0) }
         #expect(decoded == Data(Self.helloWorld.dropFirst(6)))
         _ = try fixture.call("{'execute': 'guest-file-close', 'arguments': {'handle': \(reading)} }")
-        fixture.tearDown()
     }
 
     @Test("/qga/file-write-read: a read right after the write sees the end of file", arguments: agents)
-    func fileWriteRead(_ binary: String) throws {
-        let fixture = try Fixture(binary)
+    func fileWriteRead(_ binary: String) throws { try Self.alone(binary, Self.fileWriteReadCase) }
+
+    static func fileWriteReadCase(_ fixture: Fixture) throws {
         let encoded = Data(Self.helloWorld).base64EncodedString()
         let handle = try #require(try fixture.result("{'execute': 'guest-file-open', 'arguments': { 'path': 'foo', 'mode': 'w+' } }") as? Int)
         let written = try #require(
@@ -224,55 +266,54 @@ struct UpstreamFunctionalTests {
         #expect(read["count"] as? Int == Self.helloWorld.count && read["eof"] as? Bool == true)
         #expect(read["buf-b64"] as? String == encoded)
         _ = try fixture.call("{'execute': 'guest-file-close', 'arguments': {'handle': \(handle)} }")
-        fixture.tearDown()
     }
 
     @Test("/qga/get-time", arguments: agents)
-    func getTime(_ binary: String) throws {
-        let fixture = try Fixture(binary)
+    func getTime(_ binary: String) throws { try Self.alone(binary, Self.getTimeCase) }
+
+    static func getTimeCase(_ fixture: Fixture) throws {
         #expect((try fixture.result("{'execute': 'guest-get-time'}") as? Int ?? 0) > 0)
-        fixture.tearDown()
     }
 
     @Test("/qga/id", arguments: agents)
-    func id(_ binary: String) throws {
-        let fixture = try Fixture(binary)
+    func id(_ binary: String) throws { try Self.alone(binary, Self.idCase) }
+
+    static func idCase(_ fixture: Fixture) throws {
         let reply = try fixture.call("{'execute': 'guest-ping', 'id': 1}")
         #expect(reply["error"] == nil)
         #expect(reply["id"] as? Int == 1)
-        fixture.tearDown()
     }
 
     @Test("/qga/invalid-oob", arguments: agents)
-    func invalidOOB(_ binary: String) throws {
-        let fixture = try Fixture(binary)
+    func invalidOOB(_ binary: String) throws { try Self.alone(binary, Self.invalidOOBCase) }
+
+    static func invalidOOBCase(_ fixture: Fixture) throws {
         #expect(try fixture.call("{'exec-oob': 'guest-ping'}").errorClass == "GenericError")
-        fixture.tearDown()
     }
 
     @Test("/qga/invalid-cmd", arguments: agents)
-    func invalidCommand(_ binary: String) throws {
-        let fixture = try Fixture(binary)
+    func invalidCommand(_ binary: String) throws { try Self.alone(binary, Self.invalidCommandCase) }
+
+    static func invalidCommandCase(_ fixture: Fixture) throws {
         let reply = try fixture.call("{'execute': 'guest-invalid-cmd'}")
         #expect(reply.errorClass == "CommandNotFound")
         #expect(!(reply.errorDesc ?? "").isEmpty)
-        fixture.tearDown()
     }
 
     @Test("/qga/invalid-args", arguments: agents)
-    func invalidArguments(_ binary: String) throws {
-        let fixture = try Fixture(binary)
+    func invalidArguments(_ binary: String) throws { try Self.alone(binary, Self.invalidArgumentsCase) }
+
+    static func invalidArgumentsCase(_ fixture: Fixture) throws {
         let reply = try fixture.call("{'execute': 'guest-ping', 'arguments': {'foo': 42 }}")
         #expect(reply.errorClass == "GenericError")
         #expect(reply.errorDesc == "Parameter 'foo' is unexpected")
-        fixture.tearDown()
     }
 
     @Test("/qga/fsfreeze-status", arguments: agents)
-    func fsfreezeStatus(_ binary: String) throws {
-        let fixture = try Fixture(binary)
+    func fsfreezeStatus(_ binary: String) throws { try Self.alone(binary, Self.fsfreezeStatusCase) }
+
+    static func fsfreezeStatusCase(_ fixture: Fixture) throws {
         #expect(try fixture.result("{'execute': 'guest-fsfreeze-status'}") as? String == "thawed")
-        fixture.tearDown()
     }
 
     @Test("/qga/blockedrpcs", arguments: agents)
@@ -357,7 +398,7 @@ struct UpstreamFunctionalTests {
     }
 
     /// Polls guest-exec-status until `exited` (bounded at 5 s of tries, as test-qga's loop).
-    func waitForExit(_ fixture: Fixture, pid: Int) throws -> [String: Any] {
+    static func waitForExit(_ fixture: Fixture, pid: Int) throws -> [String: Any] {
         var status: [String: Any] = [:]
         for _ in 0..<500 where status["exited"] as? Bool != true {
             status = try #require(try fixture.result("{'execute': 'guest-exec-status', 'arguments': { 'pid': \(pid) } }") as? [String: Any])
@@ -367,13 +408,14 @@ struct UpstreamFunctionalTests {
         return status
     }
 
-    func decoded(_ value: Any?) -> String? {
+    static func decoded(_ value: Any?) -> String? {
         (value as? String).flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) }
     }
 
     @Test("/qga/guest-exec", arguments: agents)
-    func guestExec(_ binary: String) throws {
-        let fixture = try Fixture(binary)
+    func guestExec(_ binary: String) throws { try Self.alone(binary, Self.guestExecCase) }
+
+    static func guestExecCase(_ fixture: Fixture) throws {
         let started = try #require(
             try fixture.result(#"{'execute': 'guest-exec', 'arguments': { 'path': 'echo', 'arg': [ '-n', '" test_str "' ], 'capture-output': true } }"#)
                 as? [String: Any])
@@ -382,19 +424,20 @@ struct UpstreamFunctionalTests {
         let status = try waitForExit(fixture, pid: pid)
         #expect(status["exitcode"] as? Int == 0)
         #expect(decoded(status["out-data"]) == #"" test_str ""#)
-        fixture.tearDown()
     }
 
     static let alternatingOutput = "for i in $(seq 4); do if (( $i % 2 )); then echo stdout; else echo stderr 1>&2; fi; done;"
 
     @Test("/qga/guest-exec-separated and -merged (7.2 predates the modes)", arguments: agents, ["separated", "merged"])
     func guestExecCaptureModes(_ binary: String, mode: String) throws {
-        let fixture = try Fixture(binary)
+        try Self.alone(binary) { try Self.captureModeCase($0, mode: mode) }
+    }
+
+    static func captureModeCase(_ fixture: Fixture, mode: String) throws {
         let request = "{'execute': 'guest-exec', 'arguments': { 'path': 'bash', 'arg': [ '-c', '\(Self.alternatingOutput)' ], 'capture-output': '\(mode)' } }"
-        if Oracle.isV7(binary) {
+        if Oracle.isV7(fixture.agent.binary) {
             // 7.2's capture-output is a bool.
             #expect(try fixture.call(request).errorClass == "GenericError")
-            fixture.tearDown()
             return
         }
         let started = try #require(try fixture.result(request) as? [String: Any])
@@ -409,19 +452,18 @@ struct UpstreamFunctionalTests {
             #expect(decoded(status["out-data"]) == "stdout\nstderr\nstdout\nstderr\n")
             #expect(status["err-data"] == nil)
         }
-        fixture.tearDown()
     }
 
     @Test("/qga/guest-exec-invalid", arguments: agents)
-    func guestExecInvalid(_ binary: String) throws {
-        let fixture = try Fixture(binary)
+    func guestExecInvalid(_ binary: String) throws { try Self.alone(binary, Self.guestExecInvalidCase) }
+
+    static func guestExecInvalidCase(_ fixture: Fixture) throws {
         let missing = try fixture.call("{'execute': 'guest-exec', 'arguments': { 'path': '/bin/invalid-cmd42' } }")
         #expect(missing.errorClass == "GenericError")
         #expect(!(missing.errorDesc ?? "").isEmpty)
         let badPID = try fixture.call("{'execute': 'guest-exec-status', 'arguments': { 'pid': 0 } }")
         #expect(badPID.errorClass == "GenericError")
         #expect(!(badPID.errorDesc ?? "").isEmpty)
-        fixture.tearDown()
     }
 
     @Test("/qga/guest-get-osinfo", arguments: agents)
@@ -441,23 +483,23 @@ struct UpstreamFunctionalTests {
     }
 
     @Test("/qga/guest-get-host-name", arguments: agents)
-    func guestGetHostName(_ binary: String) throws {
-        let fixture = try Fixture(binary)
+    func guestGetHostName(_ binary: String) throws { try Self.alone(binary, Self.guestGetHostNameCase) }
+
+    static func guestGetHostNameCase(_ fixture: Fixture) throws {
         #expect((try fixture.result("{'execute': 'guest-get-host-name'}") as? [String: Any])?["host-name"] != nil)
-        fixture.tearDown()
     }
 
     @Test("/qga/guest-get-timezone", arguments: agents)
-    func guestGetTimezone(_ binary: String) throws {
-        let fixture = try Fixture(binary)
+    func guestGetTimezone(_ binary: String) throws { try Self.alone(binary, Self.guestGetTimezoneCase) }
+
+    static func guestGetTimezoneCase(_ fixture: Fixture) throws {
         #expect((try fixture.result("{'execute': 'guest-get-timezone'}") as? [String: Any])?["offset"] != nil)
-        fixture.tearDown()
     }
 
     @Test("/qga/guest-get-users", arguments: agents)
-    func guestGetUsers(_ binary: String) throws {
-        let fixture = try Fixture(binary)
+    func guestGetUsers(_ binary: String) throws { try Self.alone(binary, Self.guestGetUsersCase) }
+
+    static func guestGetUsersCase(_ fixture: Fixture) throws {
         #expect(try fixture.result("{'execute': 'guest-get-users'}") as? [Any] != nil)
-        fixture.tearDown()
     }
 }
