@@ -48,6 +48,17 @@ ssize_t clinux_random_bytes(void *buffer, size_t length, unsigned int flags);
    with `get` NULL, straight from `fallback_path`. */
 ssize_t clinux_random_bytes_using(void *buffer, size_t length, unsigned int flags,
                                   ssize_t (*get)(void *, size_t, unsigned int), const char *fallback_path);
+/* json-c's heap in the static agent (JSONHeap.c): scripts/build-jsonc.sh renames json-c's
+   malloc, calloc, realloc, free, strdup and vasprintf to these, so the memory of a huge request's
+   millions of small objects goes back to the kernel whole. clinux_json_heap_slabs counts the
+   slabs mapped now (for tests). */
+void *clinux_json_malloc(size_t size);
+void *clinux_json_calloc(size_t count, size_t size);
+void *clinux_json_realloc(void *pointer, size_t size);
+void clinux_json_free(void *pointer);
+char *clinux_json_strdup(const char *text);
+size_t clinux_json_heap_slabs(void);
+
 /* glibc's strerror(3) text for an error number, whatever the C library (ErrorText.c); NULL where
    glibc says "Unknown error N". */
 const char *clinux_error_text(int number);
