@@ -20,6 +20,8 @@ struct Configuration: Equatable {
     /// In the order given (qemu-ga reverses each list it splits; the order means nothing).
     var blockRPCs: [String] = []
     var allowRPCs: [String] = []
+    /// vsock peers served besides the host (CID 2), in the order given (`--allow-vsock-cids`).
+    var allowVsockCIDs: [UInt32] = []
     /// The listening socket systemd passed (socket activation); not a config-file setting.
     var listenDescriptor: Int32?
 
@@ -27,6 +29,8 @@ struct Configuration: Equatable {
     static let defaultFsfreezeHook = "/etc/qemu/fsfreeze-hook"
     static let defaultFsfreezeHookTimeout: Double = 60
     static let defaultFsfreezeTimeout: Double = 600
+    /// Our option's name and config key: qemu-ga has no such setting.
+    static let allowVsockCIDsKey = "allow-vsock-cids"
     /// The key-file group qemu-ga reads and writes.
     static let group = "general"
 
@@ -54,6 +58,12 @@ struct Configuration: Equatable {
         if let value = try file.string("blacklist", in: group) { blockRPCs += Configuration.splitKeyFileList(value) }
         if let value = try file.string("block-rpcs", in: group) { blockRPCs += Configuration.splitKeyFileList(value) }
         if let value = try file.string("allow-rpcs", in: group) { allowRPCs += Configuration.splitKeyFileList(value) }
+        if let value = try file.string(Configuration.allowVsockCIDsKey, in: group) {
+            guard let cids = VsockPeerPolicy.parseCIDs(Configuration.splitKeyFileList(value)) else {
+                throw KeyFileError.uninterpretable(Configuration.allowVsockCIDsKey)
+            }
+            allowVsockCIDs += cids
+        }
         if let value = try file.string("fsfreeze-hook-timeout", in: group) {
             guard let seconds = Configuration.parseSeconds(value) else { throw KeyFileError.uninterpretable("fsfreeze-hook-timeout") }
             fsfreezeHookTimeout = seconds
@@ -108,6 +118,7 @@ struct Configuration: Equatable {
         add("retry-path", retryPath ? "true" : "false")
         add("block-rpcs", blockRPCs.joined(separator: ","))
         add("allow-rpcs", allowRPCs.joined(separator: ","))
+        if !allowVsockCIDs.isEmpty { add(Configuration.allowVsockCIDsKey, VsockPeerPolicy.listText(allowVsockCIDs)) }
         if fsfreezeHookTimeout != Configuration.defaultFsfreezeHookTimeout {
             add("fsfreeze-hook-timeout", fsfreezeHookTimeout.secondsText)
         }
