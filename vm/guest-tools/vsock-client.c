@@ -10,7 +10,8 @@
  *   uid N          the user it runs as
  *   connected      connect(2) succeeded (or "connect failed: ERROR", exit 2)
  *   reply TEXT     the first line the peer sent back (exit 0)
- *   closed         the peer closed the connection without sending a byte (exit 3)
+ *   closed         the peer closed the connection without sending a byte (end of file or
+ *                  a reset; exit 3)
  *   timeout        nothing within 5 s (exit 4)
  */
 #include <errno.h>
@@ -63,8 +64,9 @@ int main(int argc, char **argv)
     char *request = malloc(length + 1);
     memcpy(request, argv[4], length);
     request[length] = '\n';
-    /* A peer that already closed may refuse the write: what it sent back still decides. */
-    (void)write(fd, request, length + 1);
+    /* A peer that already closed refuses the write (EPIPE, and no SIGPIPE with
+       MSG_NOSIGNAL): what it sent back still decides. */
+    (void)send(fd, request, length + 1, MSG_NOSIGNAL);
 
     char reply[65536];
     size_t used = 0;
