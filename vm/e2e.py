@@ -43,6 +43,7 @@ pid. Logs (console, QMP events, agent traffic, control shell, image checks) go t
 failure.
 """
 import argparse
+import base64
 import json
 import os
 import random
@@ -1140,6 +1141,29 @@ def s9_vsock(s):
         rc, lines = client(NOBODY, '{"execute":"guest-sync","arguments":{"id":4242}}')
         s.check("and keeps getting them on the next connection",
                 rc == 0 and lines[-1] == 'reply {"return": 4242}', f"rc {rc}, {lines}")
+        # What the check keeps local users from: an allowed CID 1 gives them root's guest-exec.
+        rc, lines = client(NOBODY, '{"execute":"guest-exec","arguments":{"path":"/bin/sh",'
+                                   '"arg":["-c","id -u"],"capture-output":true}}')
+        exec_pid = None
+        try:
+            exec_pid = json.loads(lines[-1][len("reply "):])["return"]["pid"]
+        except (ValueError, KeyError, TypeError, IndexError):
+            pass
+        status = {}
+        for _ in range(20):
+            if exec_pid is None:
+                break
+            rc, lines = client(NOBODY, f'{{"execute":"guest-exec-status","arguments":{{"pid":{exec_pid}}}}}')
+            try:
+                status = json.loads(lines[-1][len("reply "):]).get("return", {})
+            except (ValueError, IndexError):
+                status = {}
+            if status.get("exited"):
+                break
+            time.sleep(0.2)
+        out = base64.b64decode(status.get("out-data", "")).decode(errors="replace").strip()
+        s.check("and so (what the check prevents) uid 65534 runs guest-exec as root through it",
+                status.get("exited") and out == "0", f"pid {exec_pid}, status {status}, id -u -> {out!r}")
         s.check("nothing was refused", refusals() == "0", c.run(f"cat {VSOCK_LOG}")[1])
     finally:
         stop(pid)
