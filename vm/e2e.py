@@ -34,7 +34,7 @@ Scenarios (each made of checks that can fail):
   9 vsock      a second agent on vsock-listen, reached over the guest's vsock_loopback
                transport (CID 1) by an unprivileged user: closed unanswered and logged while
                the agent keeps accepting; with --allow-vsock-cids=1 the same client gets
-               answers (the host cannot reach a guest over vsock here: no /dev/vhost-vsock)
+               answers, root's guest-exec included (the host cannot reach a guest over vsock here: no /dev/vhost-vsock)
 
 The scenarios share one VM while it stays healthy (alive and answering a sync); otherwise
 the next scenario gets a fresh one. Everything has a timeout; each VM is stopped by its own
