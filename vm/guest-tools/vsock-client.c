@@ -1,6 +1,7 @@
 /*
- * qga-vsock-client: the VM suite's vsock client (test-only; built static with musl-gcc by
- * vm/e2e.sh and copied into the busybox guest, which has no vsock tool).
+ * qga-vsock-client: the VM suite's vsock client (test-only; built static against musl by
+ * vm/e2e.sh with scripts/musl-cc, the agent's own C compiler, and copied into the busybox
+ * guest, which has no vsock tool).
  *
  *   qga-vsock-client UID CID PORT REQUEST
  *
@@ -22,17 +23,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-/* <linux/vm_sockets.h>'s address, declared here: musl-gcc does not see the kernel's headers. */
-struct sockaddr_vm {
-    sa_family_t svm_family;
-    unsigned short svm_reserved1;
-    unsigned int svm_port;
-    unsigned int svm_cid;
-    unsigned char svm_flags;
-    unsigned char svm_zero[sizeof(struct sockaddr) - sizeof(sa_family_t) - sizeof(unsigned short)
-                           - sizeof(unsigned int) - sizeof(unsigned int) - sizeof(unsigned char)];
-};
+#include <linux/vm_sockets.h>
 
 int main(int argc, char **argv)
 {
