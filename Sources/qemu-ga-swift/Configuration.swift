@@ -19,6 +19,8 @@ struct Configuration: Equatable {
     var retryPath = false
     var blockRPCs = CommandList()
     var allowRPCs = CommandList()
+    /// vsock peers served besides the host (CID 2), in the order given (`--allow-vsock-cids`).
+    var allowVsockCIDs: [UInt32] = []
     /// The listening socket systemd passed (socket activation); not a config-file setting.
     var listenDescriptor: Int32?
 
@@ -26,6 +28,8 @@ struct Configuration: Equatable {
     static let defaultFsfreezeHook = "/etc/qemu/fsfreeze-hook"
     static let defaultFsfreezeHookTimeout: Double = 60
     static let defaultFsfreezeTimeout: Double = 600
+    /// Our option's name and config key: qemu-ga has no such setting.
+    static let allowVsockCIDsKey = "allow-vsock-cids"
     /// The key-file group qemu-ga reads and writes.
     static let group = "general"
 
@@ -53,6 +57,12 @@ struct Configuration: Equatable {
         if let value = try file.string("blacklist", in: group) { blockRPCs.add(fromConfigFile: value) }
         if let value = try file.string("block-rpcs", in: group) { blockRPCs.add(fromConfigFile: value) }
         if let value = try file.string("allow-rpcs", in: group) { allowRPCs.add(fromConfigFile: value) }
+        if let value = try file.string(Configuration.allowVsockCIDsKey, in: group) {
+            guard let cids = VsockPeerPolicy.parseCIDs(CommandList.splitConfigFile(value)) else {
+                throw KeyFileError.uninterpretable(Configuration.allowVsockCIDsKey)
+            }
+            allowVsockCIDs += cids
+        }
         if let value = try file.string("fsfreeze-hook-timeout", in: group) {
             guard let seconds = Configuration.parseSeconds(value) else { throw KeyFileError.uninterpretable("fsfreeze-hook-timeout") }
             fsfreezeHookTimeout = seconds
@@ -93,6 +103,7 @@ struct Configuration: Equatable {
         add("retry-path", retryPath ? "true" : "false")
         add("block-rpcs", blockRPCs.dumpValue)
         add("allow-rpcs", allowRPCs.dumpValue)
+        if !allowVsockCIDs.isEmpty { add(Configuration.allowVsockCIDsKey, VsockPeerPolicy.listText(allowVsockCIDs)) }
         if fsfreezeHookTimeout != Configuration.defaultFsfreezeHookTimeout {
             add("fsfreeze-hook-timeout", fsfreezeHookTimeout.secondsText)
         }
@@ -120,7 +131,7 @@ struct CommandList: Equatable {
     /// string is no item; empty items between commas are kept and match no command).
     mutating func add(fromCommandLine text: String) {
         guard !text.isEmpty else { return }
-        names += text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+        names += CommandList.splitCommandLine(text)
         pieces.append(text)
     }
 
@@ -129,9 +140,20 @@ struct CommandList: Equatable {
     /// name and blocks nothing; here it blocks both.
     mutating func add(fromConfigFile text: String) {
         guard !text.isEmpty else { return }
-        names += text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "," || $0 == ";" })
-            .map(String.init)
+        names += CommandList.splitConfigFile(text)
         pieces.append(text)
+    }
+
+    /// A command-line list's items (`-b a,b`, `--allow-vsock-cids 1,3`): split at `,` like
+    /// qemu-ga's `g_strsplit`.
+    static func splitCommandLine(_ text: String) -> [String] {
+        text.isEmpty ? [] : text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+    }
+
+    /// A config-file list's items: at `,` and at `;`.
+    static func splitConfigFile(_ text: String) -> [String] {
+        text.isEmpty
+            ? [] : text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "," || $0 == ";" }).map(String.init)
     }
 
     /// The value `-D` writes: the pieces joined with `,`, as qemu-ga 7.2 to 11.1 dump it.

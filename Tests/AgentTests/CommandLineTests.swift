@@ -244,16 +244,19 @@ struct CommandLineTests {
                 "-D", "-d", "-v", "-r", "-m", "unix-listen", "-p", " /odd\\path\twith\nnewline", "-l", "/l",
                 "-f", "/p", "-F/hook", "-t", "/s", "-b", "guest-exec,guest-file-open", "-b", "guest-ping",
                 "-a", "guest-info,guest-sync", "--fsfreeze-timeout", "30", "--fsfreeze-hook-timeout=2.5",
+                "--allow-vsock-cids=1,3", "--allow-vsock-cids", "4294967295",
             ], environment: noConfig)
         #expect(first.status == 0)
         #expect(first.stdout.contains("block-rpcs=guest-exec,guest-file-open,guest-ping\n"))
         #expect(first.stdout.contains("fsfreeze-timeout=30\n") && first.stdout.contains("fsfreeze-hook-timeout=2.5\n"))
+        #expect(first.stdout.contains("allow-vsock-cids=1,3,4294967295\n"))
         try first.stdout.write(toFile: dir.file("dumped.conf"), atomically: true, encoding: .utf8)
         let second = try runProcess(agentBinary, ["-c", dir.file("dumped.conf"), "-D"], environment: noConfig)
         #expect(second.status == 0)
         #expect(second.stdout == first.stdout)
         // qemu-ga 10.0.2 and 11.1.3 read our dump (without our own keys) as the same settings.
-        let theirs = first.stdout.split(separator: "\n").filter { !$0.hasPrefix("fsfreeze-") || $0.hasPrefix("fsfreeze-hook=") }
+        let theirs = first.stdout.split(separator: "\n")
+            .filter { (!$0.hasPrefix("fsfreeze-") || $0.hasPrefix("fsfreeze-hook=")) && !$0.hasPrefix("allow-vsock-cids=") }
             .joined(separator: "\n") + "\n"
         try theirs.write(toFile: dir.file("theirs.conf"), atomically: true, encoding: .utf8)
         let ours = try runProcess(agentBinary, ["-c", dir.file("theirs.conf"), "-D"], environment: noConfig)
@@ -340,8 +343,8 @@ struct CommandLineTests {
         for option in [
             "-c, --config", "-m, --method", "-p, --path", "-l, --logfile", "-f, --pidfile", "-F, --fsfreeze-hook",
             "--fsfreeze-hook-timeout", "--fsfreeze-timeout", "-t, --statedir", "-v, --verbose", "-V, --version",
-            "-d, --daemonize", "-b, --block-rpcs", "-a, --allow-rpcs", "-D, --dump-conf", "-r, --retry-path",
-            "-h, --help",
+            "-d, --daemonize", "-b, --block-rpcs", "-a, --allow-rpcs", "--allow-vsock-cids", "-D, --dump-conf",
+            "-r, --retry-path", "-h, --help",
         ] {
             #expect(short.stdout.contains(option), "help lacks \(option)")
         }
@@ -365,6 +368,49 @@ struct CommandLineTests {
         let badFile = try runProcess(agentBinary, ["-D"], environment: ["QGA_CONF": dir.file("conf")])
         #expect(badFile.status == 1)
         #expect(badFile.stderr.contains("Key file contains key “fsfreeze-timeout” which has a value that cannot be interpreted."))
+    }
+
+    /// Our `--allow-vsock-cids` (config `allow-vsock-cids`): decimal CIDs, `,`-separated (`;`
+    /// too in the file), accumulated over the file and every option like `-b`; dumped only
+    /// when set, so a default `-D` stays qemu-ga's.
+    static let vsockCIDCases: [(arguments: [String], config: String?, dumped: String?)] = [
+        (["-D"], nil, nil),
+        (["-D", "--allow-vsock-cids="], nil, nil),
+        (["-D", "--allow-vsock-cids", "1"], nil, "1"),
+        (["-D", "--allow-vsock-cids=1,3", "--allow-vsock-c=7"], nil, "1,3,7"),
+        (["-D"], "[general]\nallow-vsock-cids=5;6\n", "5,6"),
+        (["-D", "--allow-vsock-cids=1"], "[general]\nallow-vsock-cids=5,6\n", "5,6,1"),
+        (["-D"], "[general]\nallow-vsock-cids=\n", nil),
+    ]
+
+    @Test(arguments: vsockCIDCases)
+    func allowVsockCIDsAreReadAccumulatedAndDumped(arguments: [String], config: String?, dumped: String?) throws {
+        let outcome = try runCommandLine(agentBinary, CommandLineCase(arguments, config: config))
+        #expect(outcome.status == 0)
+        #expect(outcome.dump?["allow-vsock-cids"] == dumped, "\(outcome)")
+        #expect(outcome.dump?["method"] == "virtio-serial")
+    }
+
+    @Test(arguments: ["x", "1,,2", "-1", "4294967296", "0x3", "1 "])
+    func aBadCIDIsAnError(_ value: String) throws {
+        let option = try runProcess(agentBinary, ["-D", "--allow-vsock-cids", value], environment: noConfig)
+        #expect(option.status == 1 && option.stdout.isEmpty)
+        #expect(option.stderr.contains("invalid value for --allow-vsock-cids: '\(value)' (expected CIDs separated by commas)"), "\(option.stderr)")
+        let dir = TempDir()
+        try "[general]\nallow-vsock-cids=\(value)x\n".write(toFile: dir.file("conf"), atomically: true, encoding: .utf8)
+        let file = try runProcess(agentBinary, ["-D"], environment: ["QGA_CONF": dir.file("conf")])
+        #expect(file.status == 1)
+        #expect(file.stderr.contains("Key file contains key “allow-vsock-cids” which has a value that cannot be interpreted."), "\(file.stderr)")
+    }
+
+    /// Deliberate: `--allow` (and shorter) was `--allow-rpcs` in qemu-ga; with our option it is
+    /// ambiguous, as getopt says. `--allow-r` still reaches `--allow-rpcs`.
+    @Test func allowPrefixesAreAmbiguous() throws {
+        let ambiguous = try runProcess(agentBinary, ["-D", "--allow=guest-ping"], environment: noConfig)
+        #expect(ambiguous.status == 1)
+        #expect(ambiguous.stderr.contains("ambiguous"), "\(ambiguous.stderr)")
+        let unique = try runProcess(agentBinary, ["-D", "--allow-r=guest-ping"], environment: noConfig)
+        #expect(unique.status == 0 && unique.stdout.contains("allow-rpcs=guest-ping\n"))
     }
 
     @Test func unknownMethodFailsAtStart() throws {
