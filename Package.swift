@@ -20,7 +20,7 @@ let package = Package(
             providers: [.apt(["libjson-c-dev"])]
         ),
         // Bytes in, requests out; replies out, bytes in. No I/O.
-        .target(name: "QGAProtocol", dependencies: ["CJSONC"]),
+        .target(name: "QGAProtocol", dependencies: ["CJSONC", "CLinux"]),
         // Linux headers Swift's Glibc module leaves out (signalfd, vsock, getopt_long, syslog),
         // and fixed-argument forms of the variadic calls and macros Embedded Swift cannot import
         // (open, fcntl, ioctl, errno).

@@ -1,6 +1,7 @@
 #!/bin/sh
 # json-c for the static agent: Debian's own json-c source package (bookworm's, 0.16), built as a
-# static library with scripts/musl-cc for one architecture. Never committed: the source is
+# static library with scripts/musl-cc for one architecture, its allocations routed to the agent's
+# json-c heap. Never committed: the source is
 # fetched at build time and everything lands under .build-static/ (kept between builds).
 #
 #   scripts/build-jsonc.sh ARCH     prints the install prefix (include/json-c, lib/libjson-c.a)
@@ -44,4 +45,12 @@ rm -rf "$BUILD" "$PREFIX" && mkdir -p "$BUILD"
     -DCMAKE_INSTALL_PREFIX="$PREFIX" >"$BUILD/configure.log" 2>&1 \
     && MUSL_ARCH=$ARCH make -j"$(nproc)" install >"$BUILD/build.log" 2>&1) \
     || { say "failed; see $BUILD/*.log"; tail -20 "$BUILD"/*.log >&2; exit 1; }
+# json-c's blocks come from its own heap (Sources/CLinux/JSONHeap.c), which gives a huge request's
+# memory back whole: its calls to the allocator, and to the C library functions that return
+# allocated memory, are renamed in the archive.
+RENAMES=
+for function in malloc calloc realloc free strdup vasprintf; do
+    RENAMES="$RENAMES --redefine-sym $function=clinux_json_$function"
+done
+"$(dirname "$(command -v swiftc)")/llvm-objcopy" $RENAMES "$PREFIX/lib/libjson-c.a"
 echo "$PREFIX"

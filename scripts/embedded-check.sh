@@ -22,8 +22,9 @@ set -- -swift-version 6 -enable-experimental-feature Embedded -wmo -Osize -parse
 "${CC:-cc}" -Os -c -o "$OUT/BridgeObjectRetain.o" "$REPO/Embedded/BridgeObjectRetain.c"
 "${CC:-cc}" -Os -c -o "$OUT/EmbeddedSmokeRetain.o" "$REPO/scripts/embedded-smoke-retain.c"
 # Linked by the C compiler: swiftc would add the full runtime (libswiftCore) to the link.
-"${CC:-cc}" -o "$OUT/embedded-smoke" "$OUT/EmbeddedSmoke.o" "$OUT/QGAProtocol.o" "$OUT/BridgeObjectRetain.o" \
-    "$OUT/EmbeddedSmokeRetain.o" \
+"${CC:-cc}" -c -I "$REPO/Sources/CLinux/include" -o "$OUT/ErrorText.o" "$REPO/Sources/CLinux/ErrorText.c"
+"${CC:-cc}" -o "$OUT/embedded-smoke" "$OUT/EmbeddedSmoke.o" "$OUT/QGAProtocol.o" "$OUT/ErrorText.o" \
+    "$OUT/BridgeObjectRetain.o" "$OUT/EmbeddedSmokeRetain.o" \
     -L "$EMBEDDED_LIB" -lswiftUnicodeDataTables -ljson-c -lm
 
 EXPECTED='{"return": {"id": 42}, "id": "a"}

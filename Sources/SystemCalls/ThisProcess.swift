@@ -49,6 +49,17 @@ public enum ThisProcess {
         for fd in 3..<max(limit, 3) where !kept.contains(fd) { close(fd) }
     }
 
+    /// Runs `body` with the file-creation mask set to `mask`, then restores the previous one.
+    /// The mask belongs to the whole process: the agent changes it only while it starts, on
+    /// one thread. The corresponding C function is `umask(2)`.
+    public static func withFileCreationMask<Result, Failure: Error>(
+        _ mask: UInt32, _ body: () throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        let previous = umask(mode_t(mask))
+        defer { umask(previous) }
+        return try body()
+    }
+
     /// Ignores `signal` from now on (and in children, until they exec). The corresponding C
     /// call is `signal(signal, SIG_IGN)`.
     public static func ignore(_ signal: Int32) {

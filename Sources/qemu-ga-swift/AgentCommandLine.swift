@@ -11,6 +11,7 @@ enum AgentCommandLine {
 
     static let fsfreezeTimeoutCode: Int32 = 256
     static let fsfreezeHookTimeoutCode: Int32 = 257
+    static let allowVsockCIDsCode: Int32 = 258
 
     static let longOptions: [GetOpt.LongOption] = [
         .init(name: "help", argument: .none, code: code("h")),
@@ -33,6 +34,7 @@ enum AgentCommandLine {
         .init(name: "retry-path", argument: .none, code: code("r")),
         .init(name: "fsfreeze-timeout", argument: .required, code: fsfreezeTimeoutCode),
         .init(name: "fsfreeze-hook-timeout", argument: .required, code: fsfreezeHookTimeoutCode),
+        .init(name: Configuration.allowVsockCIDsKey, argument: .required, code: allowVsockCIDsCode),
     ]
 
     private static func code(_ character: Unicode.Scalar) -> Int32 { Int32(character.value) }
@@ -85,9 +87,9 @@ enum AgentCommandLine {
             case code("b"), code("a"):
                 if value == "?" || value == "help" { return .exit(status: 0, output: commandListText()) }
                 if option.code == code("b") {
-                    configuration.blockRPCs += Configuration.splitList(value)
+                    configuration.blockRPCs.add(fromCommandLine: value)
                 } else {
-                    configuration.allowRPCs += Configuration.splitList(value)
+                    configuration.allowRPCs.add(fromCommandLine: value)
                 }
             case code("h"): return .exit(status: 0, output: usageText(program: program))
             case fsfreezeTimeoutCode, fsfreezeHookTimeoutCode:
@@ -101,6 +103,13 @@ enum AgentCommandLine {
                 } else {
                     configuration.fsfreezeHookTimeout = seconds
                 }
+            case allowVsockCIDsCode:
+                // Accumulates like -b and -a, over the config file's list.
+                guard let cids = VsockPeerPolicy.parseCIDs(CommandList.splitCommandLine(value)) else {
+                    reportError("invalid value for --\(Configuration.allowVsockCIDsKey): '\(value)' (expected CIDs separated by commas)")
+                    return .exit(status: 1, output: "")
+                }
+                configuration.allowVsockCIDs += cids
             case GetOpt.unknown:
                 // getopt_long already said which option; qemu-ga adds this line on stdout.
                 return .exit(status: 1, output: "Unknown option, try '\(program) --help' for more information.\n")
@@ -183,6 +192,10 @@ enum AgentCommandLine {
                             "--block-rpcs=help" lists every command)
           -a, --allow-rpcs  enable only these commands (comma-separated, no spaces;
                             "--allow-rpcs=help" lists every command)
+              --allow-vsock-cids=LIST
+                            with vsock-listen, serve these CIDs (comma-separated)
+                            besides the host's (2); any other peer, the guest's own
+                            loopback (CID 1) included, is disconnected unanswered
           -D, --dump-conf   print the effective configuration as a config file and exit
           -r, --retry-path  keep reopening the channel every 5 s while it is missing or
                             after it fails (virtio-serial unplug and replug, say)
