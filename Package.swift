@@ -59,7 +59,7 @@ let package = Package(
         // `make bench`: qemu-ga-swift against qemu-ga (not shipped in guests).
         .executableTarget(
             name: "qga-bench",
-            dependencies: ["SystemCalls", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SystemCalls", "QGAProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Not shipped: measures freeze+thaw of loop-mounted filesystems (run as root).
         .executableTarget(

@@ -38,8 +38,23 @@ struct Bench: ParsableCommand {
     @Option(help: ArgumentHelp("Only drive the agent already listening on this socket with the pipelined loads (for profiling it under valgrind or perf), then exit.", valueName: "socket"))
     var drive: String?
 
+    @Option(help: ArgumentHelp("Scale section: time the polled commands at this size (the namespaces must already hold it; see scripts/bench-scale.sh) and append the figures to --scale-data.", valueName: "N"))
+    var scaleSize: Int?
+
+    @Option(help: ArgumentHelp("Scale section: the tab-separated figures file (appended by --scale-size, read by --scale-report).", valueName: "path"))
+    var scaleData: String?
+
+    @Option(help: ArgumentHelp("Scale section: a loop-mounted filesystem to freeze and thaw (repeatable; anything but the root of a loop-device mount is refused).", valueName: "mountpoint"))
+    var freezeMountpoint: [String] = []
+
+    @Flag(help: "Scale section: write the report (--output) and the chart's data (--chart-data) from --scale-data.")
+    var scaleReport = false
+
+    @Option(help: ArgumentHelp("Scale section: where --scale-report writes gnuplot's input.", valueName: "path"))
+    var chartData: String?
+
     func validate() throws {
-        if drive != nil { return }
+        if drive != nil || scaleReport { return }
         if agents.isEmpty { throw ValidationError("Give at least one --agent LABEL=PATH.") }
         if rounds < 1 { throw ValidationError("--rounds must be at least 1.") }
         for spec in agents + [reference] where Self.split(spec) == nil {
@@ -60,6 +75,8 @@ struct Bench: ParsableCommand {
         if let drive {
             return try Workload(scale: scale, only: only).drive(socket: drive)
         }
+        if scaleReport { return try writeScaleReport() }
+        if let scaleSize { return try runScale(size: scaleSize) }
         let measured = agents.compactMap(Self.split).map { AgentUnderTest(label: $0.0, path: $0.1) }
         guard let ref = Self.split(reference).map({ AgentUnderTest(label: $0.0, path: $0.1) }) else { return }
         let all = measured + [ref]
@@ -87,6 +104,30 @@ struct Bench: ParsableCommand {
             try writeFile(output, text)
             log("wrote \(output)")
         }
+    }
+}
+
+extension Bench {
+    func runScale(size: Int) throws {
+        guard let scaleData else { throw ValidationError("--scale-size needs --scale-data.") }
+        let all = (agents + [reference]).compactMap(Self.split).map { AgentUnderTest(label: $0.0, path: $0.1) }
+        let directory = String(scaleData[..<(scaleData.lastIndex(of: "/") ?? scaleData.startIndex)])
+        let run = ScaleRun(size: size, agents: all, freezeMountpoints: freezeMountpoint, replyDirectory: directory.isEmpty ? "." : directory)
+        let figures = try run.run()
+        let existing = readFile(scaleData) ?? ""
+        try writeFile(scaleData, existing + figures.map { ScaleReport.line(size: size, $0) }.joined())
+        for figure in figures {
+            log("scale \(size): \(figure.agent) \(figure.name) \(format(figure.milliseconds, decimals: 3)) ms (\(figure.samples) samples)")
+        }
+    }
+
+    func writeScaleReport() throws {
+        guard let scaleData, let tsv = readFile(scaleData) else { throw ValidationError("--scale-report needs a readable --scale-data.") }
+        let report = ScaleReport(tsv: tsv, notes: machineDescription() + ["load average (1 min) \(loadAverage()) at the end, on \(sysconf(Int32(_SC_NPROCESSORS_ONLN))) CPUs"] + note)
+        let text = report.markdown()
+        print(text, terminator: "")
+        if let output { try writeFile(output, text) }
+        if let chartData { try writeFile(chartData, report.chartData()) }
     }
 }
 
