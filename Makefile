@@ -135,7 +135,11 @@ client: deps
 
 # qemu-ga-swift against Debian's qemu-ga (installed if missing), alternating rounds; prints the
 # table and rewrites docs/BENCHMARKS.md. More rounds: make bench BENCH_ARGS="--rounds 9"
+# Then (root) the scale section, scripts/bench-scale.sh: docs/BENCHMARKS-scale.md and the
+# gnuplot chart docs/bench-scale.svg.
+BENCH_DEPS = $(BUILD_DEPS) qemu-guest-agent gnuplot-nox iproute2 util-linux e2fsprogs xfsprogs
 bench: deps
+	@scripts/install-deps.sh $(BENCH_DEPS)
 	scripts/bench.sh $(BENCH_ARGS)
 
 # Sources/QGAProtocol compiled in Embedded Swift and linked into a small program whose replies

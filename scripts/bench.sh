@@ -1,7 +1,8 @@
 #!/bin/sh
 # make bench: qemu-ga-swift against Debian's qemu-ga, same client, same machine, alternating
 # rounds. Prints the table and writes it to docs/BENCHMARKS.md (and, every process pinned to
-# one CPU, to docs/BENCHMARKS-one-cpu.md).
+# one CPU, to docs/BENCHMARKS-one-cpu.md), then runs the scale section (scripts/bench-scale.sh:
+# docs/BENCHMARKS-scale.md and docs/bench-scale.svg).
 #
 #   scripts/bench.sh [qga-bench options...]     e.g. --rounds 7, --scale 0.5
 #
@@ -51,3 +52,6 @@ if command -v taskset >/dev/null 2>&1; then
         --output docs/BENCHMARKS-one-cpu.md \
         "$@"
 fi
+
+# The scale section (root): thousands of mounts and interfaces, in private namespaces.
+scripts/bench-scale.sh

@@ -25,7 +25,17 @@ struct ScaleRun {
     static let freezeFigure = "guest-fsfreeze-freeze-list"
     static let thawFigure = "guest-fsfreeze-thaw"
     static let kernelLabel = "kernel"
+    static let idleBeforeFreezeMicroseconds: UInt32 = 200_000
     static let mountinfoFigure = "read /proc/self/mountinfo"
+    /// Figures named with this prefix are CPU time (ms per reply), the others wall time.
+    static let cpuPrefix = "cpu "
+
+    /// This thread's CPU time (user and kernel), in nanoseconds.
+    static func threadCPUNanoseconds() -> UInt64 {
+        var now = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now)
+        return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
+    }
 
     /// One timed figure: its median and how many samples it took.
     struct Figure {
@@ -55,10 +65,13 @@ struct ScaleRun {
     func run() throws(BenchError) -> [Figure] {
         try checkFreezeTargets()
         var figures: [Figure] = []
+        let cpuBefore = Self.threadCPUNanoseconds()
         let kernel = try Self.sample { () throws(BenchError) in
             guard readWhole("/proc/self/mountinfo") != nil else { throw BenchError("cannot read /proc/self/mountinfo") }
         }
+        let kernelCPU = Double(Self.threadCPUNanoseconds() - cpuBefore) / 1e6 / Double(kernel.count)
         figures.append(Figure(agent: Self.kernelLabel, name: Self.mountinfoFigure, milliseconds: median(kernel) ?? 0, samples: kernel.count))
+        figures.append(Figure(agent: Self.kernelLabel, name: Self.cpuPrefix + Self.mountinfoFigure, milliseconds: kernelCPU, samples: kernel.count))
         let lines = (readWhole("/proc/self/mountinfo") ?? []).reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
         log("scale \(size): mountinfo \(lines) lines, kernel read \(format(median(kernel), decimals: 3)) ms")
 
@@ -74,21 +87,30 @@ struct ScaleRun {
                     // once, its first call, so the section stays within minutes.
                     if (samples[agent.label]?[command].flatMap { median($0) } ?? 0) > 1000 { continue }
                     let request = Workload.request(command)
+                    var cpu = running.cpuNanoseconds()
                     let t0 = MonotonicClock.nanoseconds()
                     let first = try client.roundTrip(request)
                     let firstMs = Double(MonotonicClock.nanoseconds() - t0) / 1e6
                     replies[agent.label, default: [:]][command] = try parse(first, agent: agent.label, command: command)
                     if firstMs > 1000 {
                         samples[agent.label, default: [:]][command, default: []].append(firstMs)
+                        samples[agent.label, default: [:]][Self.cpuPrefix + command, default: []].append(Double(running.cpuNanoseconds() - cpu) / 1e6)
                         continue
                     }
+                    cpu = running.cpuNanoseconds()
                     let taken = try Self.sample { () throws(BenchError) in _ = try client.roundTrip(request) }
                     samples[agent.label, default: [:]][command, default: []] += taken
+                    // The agent's own CPU time per reply (all its threads, user and kernel):
+                    // what the guest pays, and far steadier than wall time on a busy machine.
+                    samples[agent.label, default: [:]][Self.cpuPrefix + command, default: []].append(
+                        Double(running.cpuNanoseconds() - cpu) / 1e6 / Double(taken.count))
                 }
                 if !freezeMountpoints.isEmpty {
-                    let (freeze, thaw) = try freezeAndThaw(client, agent: agent.label)
-                    samples[agent.label, default: [:]][Self.freezeFigure, default: []] += freeze
-                    samples[agent.label, default: [:]][Self.thawFigure, default: []] += thaw
+                    let (freeze, thaw) = try freezeAndThaw(client, running, agent: agent.label)
+                    samples[agent.label, default: [:]][Self.freezeFigure, default: []] += freeze.wall
+                    samples[agent.label, default: [:]][Self.thawFigure, default: []] += thaw.wall
+                    samples[agent.label, default: [:]][Self.cpuPrefix + Self.freezeFigure, default: []] += freeze.cpu
+                    samples[agent.label, default: [:]][Self.cpuPrefix + Self.thawFigure, default: []] += thaw.cpu
                 }
             }
         }
@@ -102,27 +124,38 @@ struct ScaleRun {
     }
 
     /// Freeze-list of the bench's loop mounts, then thaw; each reply must count all of them.
-    private func freezeAndThaw(_ client: BenchClient, agent: String) throws(BenchError) -> ([Double], [Double]) {
+    private func freezeAndThaw(_ client: BenchClient, _ running: RunningAgent, agent: String) throws(BenchError) -> (
+        freeze: (wall: [Double], cpu: [Double]), thaw: (wall: [Double], cpu: [Double])
+    ) {
         var members: [JSONValue] = []
         for mountpoint in freezeMountpoints { members.append(.string(mountpoint)) }
         let arguments: JSONValue = ["mountpoints": .array(members)]
         let freeze = Array(#"{"execute": "guest-fsfreeze-freeze-list", "arguments": \#(arguments.serialized)}"#.utf8)
         let thaw = Workload.request("guest-fsfreeze-thaw")
         let expected = Array(#"{"return": \#(freezeMountpoints.count)}"#.utf8)
-        var freezeTimes: [Double] = []
-        var thawTimes: [Double] = []
-        for _ in 0..<3 {
+        var freezeTimes: [Double] = [], freezeCPU: [Double] = []
+        var thawTimes: [Double] = [], thawCPU: [Double] = []
+        for _ in 0..<2 {
+            // A real freeze comes minutes after the last thaw. Right after one, the kernel's
+            // per-superblock freeze locks are still in their fast state and FIFREEZE skips the
+            // RCU grace periods it otherwise waits for, so a back-to-back freeze would time how
+            // quickly an agent answers the thaw rather than the freeze. Idle first (untimed).
+            usleep(Self.idleBeforeFreezeMicroseconds)
+            var cpu = running.cpuNanoseconds()
             var t0 = MonotonicClock.nanoseconds()
             let frozen = try client.roundTrip(freeze)
             freezeTimes.append(Double(MonotonicClock.nanoseconds() - t0) / 1e6)
+            freezeCPU.append(Double(running.cpuNanoseconds() - cpu) / 1e6)
+            cpu = running.cpuNanoseconds()
             t0 = MonotonicClock.nanoseconds()
             let thawed = try client.roundTrip(thaw)
             thawTimes.append(Double(MonotonicClock.nanoseconds() - t0) / 1e6)
+            thawCPU.append(Double(running.cpuNanoseconds() - cpu) / 1e6)
             guard frozen == expected, thawed == expected else {
                 throw BenchError("\(agent): freeze replied \(String(decoding: frozen, as: UTF8.self)), thaw \(String(decoding: thawed, as: UTF8.self)); expected \(freezeMountpoints.count) each")
             }
         }
-        return (freezeTimes, thawTimes)
+        return ((freezeTimes, freezeCPU), (thawTimes, thawCPU))
     }
 
     /// Refuses to freeze anything but a loop device's filesystem (major 7) mounted at the
