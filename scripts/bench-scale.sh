@@ -22,7 +22,7 @@ cd "$(dirname "$0")/.."
 REPO=$(pwd)
 SIZES=${QGA_SCALE_SIZES:-"0 250 1000 4000"}
 # Loop filesystems to freeze: this many ext4 and as many xfs (images on a tmpfs, sparse).
-FILESYSTEMS_PER_TYPE=${QGA_SCALE_FILESYSTEMS:-16}
+FILESYSTEMS_PER_TYPE=${QGA_SCALE_FILESYSTEMS:-12}
 BENCH=$REPO/.build/release/qga-bench
 OURS=$REPO/dist/qemu-ga-swift
 ORACLE10=$REPO/.build-oracle/10/usr/sbin/qemu-ga
@@ -51,7 +51,7 @@ if [ "${1:-}" != "--inside" ]; then
     "$BENCH" --scale-report --scale-data "$out/figures.tsv" --chart-data "$out/chart.dat" \
         --output docs/BENCHMARKS-scale.md \
         --note "qemu-ga-swift: \`dist/qemu-ga-swift\` (\`make release\`); qemu-ga 10.0.2: bookworm-backports' (\`scripts/fetch-oracle10.sh\`); qemu-ga 7.2: Debian's ($("$ORACLE7" -V 2>&1 | head -n 1))" \
-        --note "freeze+thaw: \`guest-fsfreeze-freeze-list\` naming $((2 * FILESYSTEMS_PER_TYPE)) loop-mounted filesystems ($FILESYSTEMS_PER_TYPE ext4 of 64 MiB, $FILESYSTEMS_PER_TYPE xfs of 300 MiB, images on a tmpfs), then \`guest-fsfreeze-thaw\`, 3 times per pass" \
+        --note "freeze+thaw: \`guest-fsfreeze-freeze-list\` naming $((2 * FILESYSTEMS_PER_TYPE)) loop-mounted filesystems ($FILESYSTEMS_PER_TYPE ext4 of 64 MiB, $FILESYSTEMS_PER_TYPE xfs of 300 MiB, images on a tmpfs), then \`guest-fsfreeze-thaw\`, once per pass, each freeze after 0.2 s idle (untimed) so that it starts cold as a real one does (right after a thaw the kernel's freeze locks skip their RCU grace periods)" \
         --note "the section took $seconds s (namespaces, mounts, interfaces and every agent)" >/dev/null
     gnuplot -e "datafile='$out/chart.dat'; outfile='docs/bench-scale.svg'" scripts/bench-scale.gp
     echo "bench-scale: wrote docs/BENCHMARKS-scale.md and docs/bench-scale.svg ($seconds s)" >&2
@@ -109,16 +109,7 @@ have=0
 for size in $SIZES; do
     started=$(date +%s)
     # N extra mounts: even ones bind mounts of the root device (/usr), odd ones tmpfs.
-    n=$have
-    while [ $n -lt "$size" ]; do
-        mkdir "$work/mounts/$n"
-        if [ $((n % 2)) -eq 0 ]; then
-            mount --bind /usr "$work/mounts/$n"
-        else
-            mount -t tmpfs -o size=64k qga-bench "$work/mounts/$n"
-        fi
-        n=$((n + 1))
-    done
+    "$BENCH" --add-mounts "$have:$size:$work/mounts"
     # N veth interfaces, each with an IPv4 and an IPv6 address (documentation/private ranges),
     # created in one `ip -batch`; the links stay down.
     awk -v from="$have" -v to="$size" -v peer="$peer" 'BEGIN {

@@ -26,6 +26,7 @@ struct ScaleRun {
     static let thawFigure = "guest-fsfreeze-thaw"
     static let kernelLabel = "kernel"
     static let idleBeforeFreezeMicroseconds: UInt32 = 200_000
+    static let passes = 3
     static let mountinfoFigure = "read /proc/self/mountinfo"
     /// Figures named with this prefix are CPU time (ms per reply), the others wall time.
     static let cpuPrefix = "cpu "
@@ -75,10 +76,11 @@ struct ScaleRun {
         let lines = (readWhole("/proc/self/mountinfo") ?? []).reduce(0) { $0 + ($1 == 0x0A ? 1 : 0) }
         log("scale \(size): mountinfo \(lines) lines, kernel read \(format(median(kernel), decimals: 3)) ms")
 
-        // Every agent in turn, twice (A B C A B C), so a burst of load elsewhere hits all.
+        // Every agent in turn, three times (A B C A B C A B C), so a burst of load elsewhere
+        // hits all of them alike.
         var samples: [String: [String: [Double]]] = [:]
         var replies: [String: [String: JSONValue]] = [:]
-        for _ in 0..<2 {
+        for _ in 0..<Self.passes {
             for agent in agents {
                 let running = try RunningAgent(binary: agent.path)
                 let client = try running.connect()
@@ -135,7 +137,8 @@ struct ScaleRun {
         let expected = Array(#"{"return": \#(freezeMountpoints.count)}"#.utf8)
         var freezeTimes: [Double] = [], freezeCPU: [Double] = []
         var thawTimes: [Double] = [], thawCPU: [Double] = []
-        for _ in 0..<2 {
+        // Once per pass: each cold freeze of tens of filesystems takes a second or two.
+        for _ in 0..<1 {
             // A real freeze comes minutes after the last thaw. Right after one, the kernel's
             // per-superblock freeze locks are still in their fast state and FIFREEZE skips the
             // RCU grace periods it otherwise waits for, so a back-to-back freeze would time how

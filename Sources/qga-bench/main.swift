@@ -47,6 +47,9 @@ struct Bench: ParsableCommand {
     @Option(help: ArgumentHelp("Scale section: a loop-mounted filesystem to freeze and thaw (repeatable; anything but the root of a loop-device mount is refused).", valueName: "mountpoint"))
     var freezeMountpoint: [String] = []
 
+    @Option(help: ArgumentHelp("Scale section: mount FROM..<TO under DIR (DIR/N: even N a bind mount of /usr, odd N a tmpfs), with mount(2) directly (the mount command reads the whole mount table each time), then exit. Only inside the section's private mount namespace.", valueName: "from:to:dir"))
+    var addMounts: String?
+
     @Flag(help: "Scale section: write the report (--output) and the chart's data (--chart-data) from --scale-data.")
     var scaleReport = false
 
@@ -54,7 +57,7 @@ struct Bench: ParsableCommand {
     var chartData: String?
 
     func validate() throws {
-        if drive != nil || scaleReport { return }
+        if drive != nil || scaleReport || addMounts != nil { return }
         if agents.isEmpty { throw ValidationError("Give at least one --agent LABEL=PATH.") }
         if rounds < 1 { throw ValidationError("--rounds must be at least 1.") }
         for spec in agents + [reference] where Self.split(spec) == nil {
@@ -76,6 +79,7 @@ struct Bench: ParsableCommand {
             return try Workload(scale: scale, only: only).drive(socket: drive)
         }
         if scaleReport { return try writeScaleReport() }
+        if let addMounts { return try addScaleMounts(addMounts) }
         if let scaleSize { return try runScale(size: scaleSize) }
         let measured = agents.compactMap(Self.split).map { AgentUnderTest(label: $0.0, path: $0.1) }
         guard let ref = Self.split(reference).map({ AgentUnderTest(label: $0.0, path: $0.1) }) else { return }
@@ -118,6 +122,21 @@ extension Bench {
         try writeFile(scaleData, existing + figures.map { ScaleReport.line(size: size, $0) }.joined())
         for figure in figures {
             log("scale \(size): \(figure.agent) \(figure.name) \(format(figure.milliseconds, decimals: 3)) ms (\(figure.samples) samples)")
+        }
+    }
+
+    func addScaleMounts(_ spec: String) throws {
+        let parts = spec.split(separator: ":", maxSplits: 2).map(String.init)
+        guard parts.count == 3, let from = Int(parts[0]), let to = Int(parts[1]), parts[2].hasPrefix("/") else {
+            throw ValidationError("--add-mounts takes FROM:TO:DIR.")
+        }
+        for n in from..<max(from, to) {
+            let path = "\(parts[2])/\(n)"
+            mkdir(path, 0o755)
+            let status = n % 2 == 0
+                ? mount("/usr", path, nil, UInt(MS_BIND), nil)
+                : mount("qga-bench", path, "tmpfs", 0, "size=64k")
+            guard status == 0 else { throw BenchError("mount \(path): errno \(errno)") }
         }
     }
 
