@@ -7,7 +7,7 @@ SWIFT ?= swift
 BUILD_DEPS = libjson-c-dev pkg-config gcc binutils musl-dev cmake dpkg-dev
 # The aarch64 cross build: musl and kernel headers for arm64, the cross gcc's libgcc and strip.
 AARCH64_DEPS = musl-dev:arm64 linux-libc-dev:arm64 gcc-aarch64-linux-gnu
-TEST_DEPS = $(BUILD_DEPS) qemu-guest-agent socat e2fsprogs xfsprogs util-linux
+TEST_DEPS = $(BUILD_DEPS) qemu-guest-agent socat e2fsprogs xfsprogs util-linux python3-gi
 
 .PHONY: all build release run test unit-test vm-test deps test-deps oracles clean bench profile client \
 	install deb rpm package-deps package-test
@@ -177,10 +177,13 @@ profile: release
 # the real-VM suites.
 test: unit-test embedded-check package-test vm-test debian-vm-test
 
-# The oracles of the differential tests: Debian's qemu-ga 7.2 (installed by test-deps) and
-# bookworm-backports' 10.0.2, unpacked under .build-oracle/10/ (scripts/fetch-oracle10.sh).
+# The oracles of the differential tests: Debian's qemu-ga 7.2 (installed by test-deps),
+# bookworm-backports' 10.0.2, unpacked under .build-oracle/10/ (scripts/fetch-oracle10.sh), and
+# sid's 11.1.x with sid's loader and libraries, unpacked under .build-oracle/11/ and run through
+# the wrapper .build-oracle/11/qemu-ga (scripts/fetch-oracle11.sh).
 oracles: test-deps
 	scripts/fetch-oracle10.sh
+	scripts/fetch-oracle11.sh
 
 unit-test: test-deps oracles release
 	$(SWIFT) build --build-tests

@@ -20,7 +20,7 @@ let package = Package(
             providers: [.apt(["libjson-c-dev"])]
         ),
         // Bytes in, requests out; replies out, bytes in. No I/O.
-        .target(name: "QGAProtocol", dependencies: ["CJSONC"]),
+        .target(name: "QGAProtocol", dependencies: ["CJSONC", "CLinux"]),
         // GNU getopt_long's parsing and messages in Swift: qemu-ga's command line under any libc.
         .target(name: "CommandLineOptions"),
         // Linux headers Swift's Glibc module leaves out (signalfd, vsock, syslog),

@@ -74,13 +74,16 @@ done
 "$SWIFTC" "$@" -module-name qemu_ga_swift -Xfrontend -entry-point-function-name -Xfrontend qga_swift_main \
     -c -o "$WORK/qemu_ga_swift.o" "$REPO"/Sources/qemu-ga-swift/*.swift
 
-"$CC" -Os -ffunction-sections -fdata-sections -c -I "$REPO/Sources/CLinux/include" \
-    -o "$WORK/CLinux.o" "$REPO/Sources/CLinux/CLinux.c"
+for source in "$REPO"/Sources/CLinux/*.c; do
+    "$CC" -Os -ffunction-sections -fdata-sections -c -I "$REPO/Sources/CLinux/include" \
+        -o "$WORK/CLinux-$(basename "$source" .c).o" "$source"
+done
 "$CC" -Os -ffunction-sections -fdata-sections -c -I "$REPO/Sources/CLinux/include" \
     -o "$WORK/EmbeddedRuntime.o" "$REPO/Embedded/EmbeddedRuntime.c"
 "$CC" -o "$WORK/qemu-ga-swift" -Wl,--gc-sections \
     "$WORK/qemu_ga_swift.o" "$WORK/Commands.o" "$WORK/FreezeHooks.o" "$WORK/ProcessRunner.o" \
-    "$WORK/Channel.o" "$WORK/QGAProtocol.o" "$WORK/CommandLineOptions.o" "$WORK/SystemCalls.o" "$WORK/CLinux.o" "$WORK/EmbeddedRuntime.o" \
+    "$WORK/Channel.o" "$WORK/QGAProtocol.o" "$WORK/CommandLineOptions.o" "$WORK/SystemCalls.o" "$WORK"/CLinux-*.o \
+    "$WORK/EmbeddedRuntime.o" \
     "$EMBEDDED_LIB/libswiftUnicodeDataTables.a" "$JSONC/lib/libjson-c.a"
 "$STRIP" -o "$OUTPUT" "$WORK/qemu-ga-swift"
 # json-c is linked in: its licence goes wherever the binary goes (the packages, the tarball).

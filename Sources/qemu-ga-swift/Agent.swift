@@ -52,8 +52,8 @@ final class Agent {
         }
 
         let registry = CommandRegistry.standard()
-        registry.blocked = Set(configuration.blockRPCs)
-        registry.allowed = configuration.allowRPCs.isEmpty ? nil : Set(configuration.allowRPCs)
+        registry.blocked = Set(configuration.blockRPCs.names)
+        registry.allowed = configuration.allowRPCs.isEmpty ? nil : Set(configuration.allowRPCs.names)
         let freeze = FreezeState(
             hook: configuration.fsfreezeHook.map { FreezeHook(path: $0, timeout: configuration.fsfreezeHookTimeout) },
             watchdogTimeout: configuration.fsfreezeTimeout, logSink: sink)

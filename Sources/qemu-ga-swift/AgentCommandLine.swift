@@ -95,9 +95,9 @@ enum AgentCommandLine {
             case code("b"), code("a"):
                 if value == "?" || value == "help" { return .exit(status: 0, output: commandListText()) }
                 if option.code == code("b") {
-                    configuration.blockRPCs += Configuration.splitList(value)
+                    configuration.blockRPCs.add(fromCommandLine: value)
                 } else {
-                    configuration.allowRPCs += Configuration.splitList(value)
+                    configuration.allowRPCs.add(fromCommandLine: value)
                 }
             case code("h"): return .exit(status: 0, output: usageText(program: program))
             case fsfreezeTimeoutCode, fsfreezeHookTimeoutCode:

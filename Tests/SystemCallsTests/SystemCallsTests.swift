@@ -342,3 +342,19 @@ struct ChildProcessTests {
         #expect(state == nil || state == "Z", "pid \(grandchild) is still \(state ?? "")")
     }
 }
+
+/// qemu-ga's error texts are glibc's `strerror`; the static binary is linked against musl, whose
+/// texts differ, so the agent carries glibc's table. The test build runs on glibc: every number
+/// must read exactly as this glibc says.
+@Suite("SystemCalls: glibc's error texts under any C library")
+struct ErrorTextTests {
+    @Test(arguments: 0...140)
+    func everyNumberReadsAsGlibcSaysIt(_ number: Int32) {
+        #expect(Errno(number).description == String(cString: strerror(number)))
+    }
+
+    @Test func aTextMuslWordsDifferently() {
+        // musl: "Symbolic link loop"; what qemu-ga's hosts see is glibc's.
+        #expect(Errno(ELOOP).description == "Too many levels of symbolic links")
+    }
+}

@@ -47,6 +47,9 @@ ssize_t clinux_random_bytes(void *buffer, size_t length, unsigned int flags);
    with `get` NULL, straight from `fallback_path`. */
 ssize_t clinux_random_bytes_using(void *buffer, size_t length, unsigned int flags,
                                   ssize_t (*get)(void *, size_t, unsigned int), const char *fallback_path);
+/* glibc's strerror(3) text for an error number, whatever the C library (ErrorText.c); NULL where
+   glibc says "Unknown error N". */
+const char *clinux_error_text(int number);
 /* The process's argv, as `main` received it: Embedded Swift has no CommandLine, so the shipped
    binary's C `main` (Embedded/EmbeddedRuntime.c) saves it here before the Swift code starts. */
 void clinux_set_arguments(int argc, char **argv);
@@ -56,11 +59,12 @@ extern char **environ;
 /* The agent's own environment, as posix_spawn passes it on. */
 static inline char *const *clinux_environ(void) { return environ; }
 
-/* syslog(3) is variadic, which Swift cannot call: one message, always passed as "%s".
-   While /dev/log is missing (no syslog daemon), syslog(3) tries socket+connect again on every
-   call: three failing system calls per audit line, per guest-ping. Those lines go nowhere, so
-   the socket's presence is checked at most once a second until it appears; after that
-   syslog(3) keeps its own connection and reconnects by itself. (CLinux.c) */
+/* One line to syslog, byte for byte what glibc's syslog(3) sends with no openlog (qemu-ga's
+   audit lines): musl's syslog(3) would name no program and end each line in a newline, and is
+   variadic, which Swift cannot call. While /dev/log is missing (no syslog daemon) the socket's
+   presence is checked at most once a second (glibc would try socket+connect on every line,
+   three failing system calls per guest-ping); after that the connection is kept and made again
+   once when the daemon restarted. (CLinux.c) */
 void clinux_syslog(int priority, const char *message);
 
 /* NVMe Get Log Page (admin opcode 0x02) for all namespaces, with Retain Asynchronous Event

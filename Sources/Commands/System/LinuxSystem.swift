@@ -173,6 +173,7 @@ public final class LinuxSystem: GuestSystem {
     }
 
     public func loadAverages() throws(SystemCallError) -> (Double, Double, Double) {
+        // glibc's and musl's getloadavg(3) both compute from sysinfo(2): the same figures.
         var loads: [Double] = [0, 0, 0]
         guard getloadavg(&loads, 3) == 3 else { throw SystemCallError.last(.getloadavg) }
         return (loads[0], loads[1], loads[2])
@@ -196,16 +197,9 @@ public final class LinuxSystem: GuestSystem {
     }
 
     public func userAccountingRecords() -> [UserAccountingRecord] {
-        var records: [UserAccountingRecord] = []
-        setutxent()
-        defer { endutxent() }
-        while let entry = getutxent() {
-            records.append(
-                UserAccountingRecord(
-                    type: Int32(entry.pointee.ut_type), user: cString(&entry.pointee.ut_user),
-                    seconds: Int64(entry.pointee.ut_tv.tv_sec), microseconds: Int64(entry.pointee.ut_tv.tv_usec)))
-        }
-        return records
+        // No utmp file (a container, a minimal guest): nobody is logged in, as getutxent says.
+        guard let bytes = try? readFile(UtmpRecords.path) else { return [] }
+        return UtmpRecords.parse(bytes)
     }
 
     public func clockTicksPerSecond() -> Int {
