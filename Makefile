@@ -31,7 +31,7 @@ build: deps
 # sources in normal Swift against glibc.
 DIST = dist
 ARCH ?= x86_64
-AGENT_SOURCES := $(shell find Sources/SystemCalls Sources/QGAProtocol Sources/Channel Sources/ProcessRunner \
+AGENT_SOURCES := $(shell find Sources/SystemCalls Sources/QGAProtocol Sources/CommandLineOptions Sources/Channel Sources/ProcessRunner \
 	Sources/FreezeHooks Sources/Commands Sources/qemu-ga-swift Sources/CLinux Sources/CJSONC Embedded -type f) \
 	scripts/build-embedded.sh scripts/build-jsonc.sh scripts/musl-cc
 ifeq ($(ARCH),x86_64)
