@@ -2,8 +2,12 @@
 # compares it with Debian's qemu-ga. Each target installs the Debian packages it needs.
 
 SWIFT ?= swift
-BUILD_DEPS = libjson-c-dev pkg-config gcc binutils
-TEST_DEPS = $(BUILD_DEPS) qemu-guest-agent socat e2fsprogs xfsprogs util-linux
+# libjson-c-dev and pkg-config: `swift build` (glibc, the tests). The rest: the shipped static
+# binary (musl's headers and libc.a, json-c's source built by cmake, libgcc and strip).
+BUILD_DEPS = libjson-c-dev pkg-config gcc binutils musl-dev cmake dpkg-dev
+# The aarch64 cross build: musl and kernel headers for arm64, the cross gcc's libgcc and strip.
+AARCH64_DEPS = musl-dev:arm64 linux-libc-dev:arm64 gcc-aarch64-linux-gnu
+TEST_DEPS = $(BUILD_DEPS) qemu-guest-agent socat e2fsprogs xfsprogs util-linux python3-gi
 
 .PHONY: all build release run test unit-test vm-test deps test-deps oracles clean bench profile client \
 	install deb rpm package-deps package-test
@@ -19,16 +23,35 @@ test-deps:
 build: deps
 	$(SWIFT) build
 
-# The binary that ships (what the packages install and every binary-level test runs):
-# dist/qemu-ga-swift, the agent built in Embedded Swift (scripts/build-embedded.sh: no Swift
-# runtime, stripped). `swift build` and `swift test` build the same sources in normal Swift.
+# The binary that ships (what the packages install and every binary-level test runs), one per
+# architecture, fully static against musl with json-c inside (scripts/build-embedded.sh:
+# Embedded Swift, no Swift runtime, no shared library, stripped): `make release` writes
+# dist/qemu-ga-swift (x86_64), `make release ARCH=aarch64` dist/aarch64/qemu-ga-swift (a cross
+# build), and each json-c's licence beside it. `swift build` and `swift test` build the same
+# sources in normal Swift against glibc.
 DIST = dist
-AGENT_SOURCES := $(shell find Sources/SystemCalls Sources/QGAProtocol Sources/Channel Sources/ProcessRunner \
-	Sources/FreezeHooks Sources/Commands Sources/qemu-ga-swift Sources/CLinux Sources/CJSONC Embedded -type f)
-release: deps $(DIST)/qemu-ga-swift
+ARCH ?= x86_64
+AGENT_SOURCES := $(shell find Sources/SystemCalls Sources/QGAProtocol Sources/CommandLineOptions Sources/Channel Sources/ProcessRunner \
+	Sources/FreezeHooks Sources/Commands Sources/qemu-ga-swift Sources/CLinux Sources/CJSONC Embedded -type f) \
+	scripts/build-embedded.sh scripts/build-jsonc.sh scripts/musl-cc
+ifeq ($(ARCH),x86_64)
+RELEASE_BINARY = $(DIST)/qemu-ga-swift
+else ifeq ($(ARCH),aarch64)
+RELEASE_BINARY = $(DIST)/aarch64/qemu-ga-swift
+else
+$(error ARCH must be x86_64 or aarch64)
+endif
+release: deps $(if $(filter aarch64,$(ARCH)),aarch64-deps) $(RELEASE_BINARY)
 
-$(DIST)/qemu-ga-swift: $(AGENT_SOURCES) scripts/build-embedded.sh
-	scripts/build-embedded.sh $@
+.PHONY: aarch64-deps
+aarch64-deps:
+	@scripts/install-deps.sh $(AARCH64_DEPS)
+
+$(DIST)/qemu-ga-swift: $(AGENT_SOURCES)
+	scripts/build-embedded.sh --arch x86_64 $@
+
+$(DIST)/aarch64/qemu-ga-swift: $(AGENT_SOURCES)
+	scripts/build-embedded.sh --arch aarch64 $@
 
 # --- Install and packages (packaging/, debian/, docs/qemu-ga-swift.8) -------------------------
 # make install [DESTDIR=...] [LAYOUT=debian|fedora] [PREFIX=/usr] [SBINDIR=...] ...
@@ -158,10 +181,13 @@ profile: release
 # the real-VM suites.
 test: unit-test embedded-check package-test vm-test debian-vm-test
 
-# The oracles of the differential tests: Debian's qemu-ga 7.2 (installed by test-deps) and
-# bookworm-backports' 10.0.2, unpacked under .build-oracle/10/ (scripts/fetch-oracle10.sh).
+# The oracles of the differential tests: Debian's qemu-ga 7.2 (installed by test-deps),
+# bookworm-backports' 10.0.2, unpacked under .build-oracle/10/ (scripts/fetch-oracle10.sh), and
+# sid's 11.1.x with sid's loader and libraries, unpacked under .build-oracle/11/ and run through
+# the wrapper .build-oracle/11/qemu-ga (scripts/fetch-oracle11.sh).
 oracles: test-deps
 	scripts/fetch-oracle10.sh
+	scripts/fetch-oracle11.sh
 
 unit-test: test-deps oracles release
 	$(SWIFT) build --build-tests

@@ -20,8 +20,10 @@ let package = Package(
             providers: [.apt(["libjson-c-dev"])]
         ),
         // Bytes in, requests out; replies out, bytes in. No I/O.
-        .target(name: "QGAProtocol", dependencies: ["CJSONC"]),
-        // Linux headers Swift's Glibc module leaves out (signalfd, vsock, getopt_long, syslog),
+        .target(name: "QGAProtocol", dependencies: ["CJSONC", "CLinux"]),
+        // GNU getopt_long's parsing and messages in Swift: qemu-ga's command line under any libc.
+        .target(name: "CommandLineOptions"),
+        // Linux headers Swift's Glibc module leaves out (signalfd, vsock, syslog),
         // and fixed-argument forms of the variadic calls and macros Embedded Swift cannot import
         // (open, fcntl, ioctl, errno).
         .target(name: "CLinux"),
@@ -46,6 +48,7 @@ let package = Package(
             name: "qemu-ga-swift",
             dependencies: [
                 "QGAProtocol", "Channel", "Commands", "FreezeHooks", "CLinux", "SystemCalls",
+                "CommandLineOptions",
             ]
         ),
         // The host-side client.
@@ -68,13 +71,15 @@ let package = Package(
             path: "Benchmarks/FSFreezeBench"
         ),
         .testTarget(name: "QGAProtocolTests", dependencies: ["QGAProtocol"]),
+        // The parser against this machine's glibc getopt_long, argv table by argv table.
+        .testTarget(name: "CommandLineOptionsTests", dependencies: ["CommandLineOptions"]),
         .testTarget(name: "ChannelTests", dependencies: ["Channel", "Commands", "QGAProtocol"]),
         .testTarget(
             name: "CommandsTests",
             dependencies: ["Commands", "QGAProtocol"]
         ),
         .testTarget(name: "AgentTests", dependencies: ["QGAProtocol"]),
-        .testTarget(name: "SystemCallsTests", dependencies: ["SystemCalls"]),
+        .testTarget(name: "SystemCallsTests", dependencies: ["SystemCalls", "CLinux"]),
         .testTarget(name: "ProcessRunnerTests", dependencies: ["ProcessRunner"]),
         .testTarget(name: "FreezeHooksTests", dependencies: ["FreezeHooks", "ProcessRunner"]),
     ]

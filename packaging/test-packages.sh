@@ -398,8 +398,9 @@ options_in_man() {
 check "the man page names every option of --help (and qemu-ga's short ones)" options_in_man
 keys_in_man() {
     missing=
-    # -D prints the timeouts only when they differ from the defaults
-    for key in $(QGA_CONF=/nonexistent "$BIN" --fsfreeze-timeout=1 --fsfreeze-hook-timeout=1 -D | sed -n 's/^\([a-z-]*\)=.*/\1/p'); do
+    # -D prints the timeouts only when they differ from the defaults, the vsock CIDs when set
+    for key in $(QGA_CONF=/nonexistent "$BIN" --fsfreeze-timeout=1 --fsfreeze-hook-timeout=1 --allow-vsock-cids=1 -D |
+        sed -n 's/^\([a-z-]*\)=.*/\1/p'); do
         printf '%s\n' "$man_text" | grep -q -- "^ *$key=" || missing="$missing $key"
     done
     [ -z "$missing" ] || { echo "config keys not in the man page:$missing"; return 1; }

@@ -18,7 +18,8 @@ set -- -swift-version 6 -enable-experimental-feature Embedded -wmo -Osize -parse
     -c -o "$OUT/QGAProtocol.o" "$REPO"/Sources/QGAProtocol/*.swift
 "$SWIFTC" "$@" -module-name EmbeddedSmoke -c -o "$OUT/EmbeddedSmoke.o" "$REPO/scripts/embedded-smoke.swift"
 # Linked by the C compiler: swiftc would add the full runtime (libswiftCore) to the link.
-"${CC:-cc}" -o "$OUT/embedded-smoke" "$OUT/EmbeddedSmoke.o" "$OUT/QGAProtocol.o" \
+"${CC:-cc}" -c -I "$REPO/Sources/CLinux/include" -o "$OUT/ErrorText.o" "$REPO/Sources/CLinux/ErrorText.c"
+"${CC:-cc}" -o "$OUT/embedded-smoke" "$OUT/EmbeddedSmoke.o" "$OUT/QGAProtocol.o" "$OUT/ErrorText.o" \
     -L "$EMBEDDED_LIB" -lswiftUnicodeDataTables -ljson-c -lm
 
 EXPECTED='{"return": {"id": 42}, "id": "a"}

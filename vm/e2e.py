@@ -31,6 +31,10 @@ Scenarios (each made of checks that can fail):
                QEMU exits
   8 sysv       the SysV init script /init started the agent with (run before 7): status,
                restart (new PID, answers again), stop (exits, pidfile gone), start
+  9 vsock      a second agent on vsock-listen, reached over the guest's vsock_loopback
+               transport (CID 1) by an unprivileged user: closed unanswered and logged while
+               the agent keeps accepting; with --allow-vsock-cids=1 the same client gets
+               answers, root's guest-exec included (the host cannot reach a guest over vsock here: no /dev/vhost-vsock)
 
 The scenarios share one VM while it stays healthy (alive and answering a sync); otherwise
 the next scenario gets a fresh one. Everything has a timeout; each VM is stopped by its own
@@ -39,6 +43,7 @@ pid. Logs (console, QMP events, agent traffic, control shell, image checks) go t
 failure.
 """
 import argparse
+import base64
 import json
 import os
 import random
@@ -1071,6 +1076,101 @@ def s8_sysv(s):
     s.check("start again: the host gets answers", ok and a.execute("guest-ping") == {"return": {}})
 
 
+VSOCK_PORT = 5000
+VSOCK_CLIENT = "/usr/bin/qga-vsock-client"
+VSOCK_PIDFILE = "/run/vsock-agent.pid"
+VSOCK_LOG = "/run/vsock-agent.log"
+NOBODY = 65534
+
+
+def s9_vsock(s):
+    """vsock-listen: only the host's CID is served; CID 1 (the guest itself) only when allowed."""
+    vm = s.ensure_vm("vsock")
+    c = vm.ctl
+    rc, out = c.run("for m in vsock vmw_vsock_virtio_transport_common vsock_loopback; do "
+                    "test -d /sys/module/$m && echo $m; done")
+    s.check("vsock, vmw_vsock_virtio_transport_common and vsock_loopback are loaded",
+            out.split() == ["vsock", "vmw_vsock_virtio_transport_common", "vsock_loopback"], out)
+
+    def start(extra):
+        """A second agent, daemonized, on vsock-listen CID_ANY:PORT; its PID."""
+        c.out(f"rm -f {VSOCK_PIDFILE} {VSOCK_LOG}; mkdir -p /run/vsock-state")
+        c.out(f"QGA_CONF=/nonexistent qemu-ga-swift -m vsock-listen -p 4294967295:{VSOCK_PORT} "
+              f"-t /run/vsock-state -l {VSOCK_LOG} -d -f {VSOCK_PIDFILE} {extra}")
+        return c.out(f"for i in $(seq 50); do test -s {VSOCK_PIDFILE} && break; sleep 0.1; done; "
+                     f"cat {VSOCK_PIDFILE}")
+
+    def stop(pid):
+        c.run(f"kill {pid}; for i in $(seq 50); do test -d /proc/{pid} || break; sleep 0.1; done")
+
+    def client(uid, request):
+        """The client's lines (uid, connected, then reply/closed/timeout) and exit status."""
+        rc, out = c.run(f"{VSOCK_CLIENT} {uid} 1 {VSOCK_PORT} '{request}'", 30)
+        return rc, out.splitlines()
+
+    def refusals():
+        return c.run(f"grep -c 'refused vsock connection from CID 1 ' {VSOCK_LOG}")[1].strip()
+
+    pid = start("")
+    try:
+        rc, lines = client(NOBODY, '{"execute":"guest-exec","arguments":{"path":"/bin/id"}}')
+        s.check("without the option: an unprivileged user (uid 65534) connects to CID 1 and is "
+                "closed without an answer",
+                rc == 3 and lines[:3] == [f"uid {NOBODY}", "connected", "closed"], f"rc {rc}, {lines}")
+        log = c.run(f"cat {VSOCK_LOG}")[1]
+        s.check("one log line (without -v) names the CID",
+                refusals() == "1" and "only the host (CID 2) may connect" in log, log)
+        rc, lines = client(0, '{"execute":"guest-ping"}')
+        s.check("root's connection from CID 1 is closed too: the CID decides, not the user",
+                rc == 3 and lines[-1] == "closed", f"rc {rc}, {lines}")
+        rc, lines = client(NOBODY, '{"execute":"guest-ping"}')
+        alive = c.run(f"test -d /proc/{pid}")[0] == 0
+        s.check("the agent keeps serving: still running, it accepts and closes each new connection "
+                "(a stopped loop would leave it unanswered: timeout)",
+                alive and rc == 3 and lines[-1] == "closed" and refusals() == "3",
+                f"alive {alive}, rc {rc}, {lines}, {refusals()} refusals logged")
+    finally:
+        stop(pid)
+
+    pid = start("--allow-vsock-cids=1")
+    try:
+        rc, lines = client(NOBODY, '{"execute":"guest-ping"}')
+        s.check("with --allow-vsock-cids=1 the same unprivileged connection gets answers",
+                rc == 0 and lines[:2] == [f"uid {NOBODY}", "connected"] and lines[-1] == 'reply {"return": {}}',
+                f"rc {rc}, {lines}")
+        rc, lines = client(NOBODY, '{"execute":"guest-sync","arguments":{"id":4242}}')
+        s.check("and keeps getting them on the next connection",
+                rc == 0 and lines[-1] == 'reply {"return": 4242}', f"rc {rc}, {lines}")
+        # What the check keeps local users from: an allowed CID 1 gives them root's guest-exec.
+        rc, lines = client(NOBODY, '{"execute":"guest-exec","arguments":{"path":"/bin/sh",'
+                                   '"arg":["-c","id -u"],"capture-output":true}}')
+        exec_pid = None
+        try:
+            exec_pid = json.loads(lines[-1][len("reply "):])["return"]["pid"]
+        except (ValueError, KeyError, TypeError, IndexError):
+            pass
+        status = {}
+        for _ in range(20):
+            if exec_pid is None:
+                break
+            rc, lines = client(NOBODY, f'{{"execute":"guest-exec-status","arguments":{{"pid":{exec_pid}}}}}')
+            try:
+                status = json.loads(lines[-1][len("reply "):]).get("return", {})
+            except (ValueError, IndexError):
+                status = {}
+            if status.get("exited"):
+                break
+            time.sleep(0.2)
+        out = base64.b64decode(status.get("out-data", "")).decode(errors="replace").strip()
+        s.check("and so (what the check prevents) uid 65534 runs guest-exec as root through it",
+                status.get("exited") and out == "0", f"pid {exec_pid}, status {status}, id -u -> {out!r}")
+        s.check("nothing was refused", refusals() == "0", c.run(f"cat {VSOCK_LOG}")[1])
+    finally:
+        stop(pid)
+    left = c.run("pidof qemu-ga-swift")[1].split()
+    s.check("the vsock agents are gone: only the suite's own agent is left", len(left) == 1, f"{left}")
+
+
 def s7_shutdown(s):
     """reboot: the agent answers again after the reboot; powerdown: SHUTDOWN and QEMU exits."""
     vm = s.ensure_vm("shutdown")
@@ -1123,6 +1223,7 @@ SCENARIOS = [
     (6, "reconnect", s6_reconnect, 180),
     # 8 before 7: the shutdown scenario ends the VM
     (8, "sysv", s8_sysv, 180),
+    (9, "vsock", s9_vsock, 150),
     (7, "shutdown", s7_shutdown, 240),
 ]
 

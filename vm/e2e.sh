@@ -26,7 +26,7 @@ t0=$(date +%s)
 
 # Host packages: the VM tools, and what the agent's build needs (json-c).
 "$REPO/scripts/install-deps.sh" qemu-system-x86 qemu-utils busybox-static kmod cpio e2fsprogs \
-    libjson-c-dev pkg-config binutils python3
+    libjson-c-dev pkg-config binutils python3 musl-dev
 
 # The binary users get: dist/qemu-ga-swift from `make release` (Embedded Swift, stripped).
 if [ "${E2E_SKIP_BUILD:-0}" != 1 ]; then
@@ -37,8 +37,17 @@ BIN=$REPO/dist/qemu-ga-swift
 [ -x "$BIN" ] || { say "no agent binary at $BIN (make release)"; exit 1; }
 t1=$(date +%s)
 
+# The vsock scenario's client (test-only, vm/guest-tools/vsock-client.c): static against musl
+# with the compiler the shipped binary is linked with, so it needs no library in the guest.
+VSOCK_CLIENT=$OUT/qga-vsock-client
+"$REPO/scripts/musl-cc" -Os -Wall -o "$VSOCK_CLIENT" "$HERE/guest-tools/vsock-client.c"
+
 # nvme: the emulated NVMe controller every VM has (guest-get-disks' SMART check).
-EXTRA_MODULES="nvme ${EXTRA_MODULES:-}" "$HERE/build-guest.sh" "$BIN" "$GUEST"
+# vsock_loopback (with vsock and vmw_vsock_virtio_transport_common): the guest's own vsock
+# transport, CID 1, which the vsock scenario connects through.
+EXTRA_MODULES="nvme vsock_loopback ${EXTRA_MODULES:-}" \
+    EXTRA_FILES="$VSOCK_CLIENT:/usr/bin/qga-vsock-client ${EXTRA_FILES:-}" \
+    "$HERE/build-guest.sh" "$BIN" "$GUEST"
 t2=$(date +%s)
 say "agent build $((t1 - t0)) s, guest build $((t2 - t1)) s"
 

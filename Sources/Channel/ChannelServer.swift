@@ -46,6 +46,10 @@ public final class ChannelServer {
     public var virtioAttachGrace: Double = 1
     /// Called with a line worth logging (client changes, device errors).
     public var log: (String) -> Void = { _ in }
+    /// Which peers a listening socket serves; any other connection is closed unanswered.
+    public var peers = VsockPeerPolicy()
+    /// Called with a line an administrator should see without `-v` (a refused peer).
+    public var logAlways: (String) -> Void = { _ in }
 
     private var endpoint: Endpoint
     private let handler: any ChannelHandler
@@ -172,7 +176,13 @@ public final class ChannelServer {
         case .listening(let socket):
             if client < 0 {
                 guard let accepted = socket.accept() else { return }
-                client = accepted
+                if let refusal = peers.refusal(of: accepted.peer) {
+                    // Closed before a byte is read or written: the peer sees end of file.
+                    try? FileDescriptor(rawValue: accepted.fd).close()
+                    logAlways(refusal)
+                    return
+                }
+                client = accepted.fd
                 handler.connectionStarted()
                 log("client connected")
                 return

@@ -8,7 +8,7 @@ public struct ListeningSocket {
     public let fd: Int32
     public let path: String?
 
-    /// Binds a unix stream socket at `path`, replacing a stale socket file.
+    /// Binds a unix stream socket at `path`, owner-only, replacing whatever was there.
     ///
     /// The socket is bound under a temporary name, put into listening state, then renamed into
     /// place: a client that sees the path can always connect (no ECONNREFUSED window).
@@ -19,16 +19,19 @@ public struct ListeningSocket {
         } catch {
             throw ChannelError("socket: \(error)", errno: error.rawValue)
         }
-        if let existing = try? FileStatus.of(path, followingLinks: false), existing.kind != .socket {
-            try? fd.close()
-            throw ChannelError("error opening channel '\(path)': File exists", errno: EEXIST)
-        }
         let temporary = path + ".\(ThisProcess.id).tmp"
         FileSystem.removeIfPresent(temporary)
         do {
-            try fd.bind(to: .unix(path: temporary))
+            // Connecting needs write permission on the socket file, which bind(2) creates with
+            // 0777 less the umask: under umask 0 every local user could reach a root agent.
+            // Mask 177 makes it 0600 from the start, whatever umask the agent got (a socket
+            // file's mode cannot be set through its descriptor, and a chmod by name could
+            // follow a link someone put there in between).
+            try ThisProcess.withFileCreationMask(0o177) { () throws(Errno) in try fd.bind(to: .unix(path: temporary)) }
             try fd.listen(backlog: 16)
-            // rename(2) replaces a socket file left by an earlier run.
+            // rename(2) replaces what sits at `path` in one step: a socket left by an earlier
+            // run, a file, or a symbolic link, which is replaced itself and never followed (as
+            // qemu-ga, which unlinks whatever is there; a directory stays, EISDIR).
             try FileSystem.rename(temporary, to: path)
         } catch {
             try? fd.close()
@@ -66,11 +69,12 @@ public struct ListeningSocket {
         return ListeningSocket(fd: fd, path: nil)
     }
 
-    /// The next client, non-blocking and close-on-exec; nil if none is waiting.
-    func accept() -> Int32? {
-        guard let client = try? FileDescriptor(rawValue: fd).accept() else { return nil }
+    /// The next client, non-blocking and close-on-exec, with its address; nil if none is
+    /// waiting.
+    func accept() -> (fd: Int32, peer: SocketAddress?)? {
+        guard let (client, peer) = try? FileDescriptor(rawValue: fd).acceptWithPeer() else { return nil }
         try? client.setNonBlocking()
-        return client.rawValue
+        return (client.rawValue, peer)
     }
 
     public func close() {

@@ -1,4 +1,5 @@
 import Glibc
+import CLinux
 
 /// The one error type of the agent: a QMP error class and the text hosts see.
 ///
@@ -36,12 +37,13 @@ extension QGAError {
         QGAError("\(message): \(errorText(errno))", errno: errno)
     }
 
-    /// The C library's text for an errno value (`strerror`, a table lookup, not a system call).
-    /// Read here rather than through SystemCalls' `Errno`: QGAProtocol is the wire format alone,
-    /// with no I/O and nothing below it but json-c (`make embedded-check` builds it on its
-    /// own), so it does not take in the system-call layer for one lookup.
+    /// glibc's `strerror` text for an errno value, whichever C library the agent is linked
+    /// with (qemu-ga's texts are glibc's): CLinux's table, a lookup and no system call. Read here
+    /// rather than through SystemCalls' `Errno`: QGAProtocol is the wire format alone, with no
+    /// I/O (`make embedded-check` builds it on its own), so it does not take in the system-call
+    /// layer for one lookup.
     public static func errorText(_ errno: Int32) -> String {
-        guard let text = strerror(errno) else { return "Unknown error \(errno)" }
+        guard let text = clinux_error_text(errno) else { return "Unknown error \(errno)" }
         return String(cString: text)
     }
 

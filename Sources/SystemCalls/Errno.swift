@@ -11,10 +11,10 @@ public struct Errno: Error, Sendable, Hashable, CustomStringConvertible {
     /// The calling thread's `errno`, read right after the call that failed.
     public static var current: Errno { Errno(rawValue: clinux_errno()) }
 
-    /// What `strerror(3)` says, e.g. `No such file or directory`. The corresponding C function
-    /// is `strerror`.
+    /// What glibc's `strerror(3)` says, e.g. `No such file or directory`, whichever C library
+    /// the agent is linked with: qemu-ga's texts are glibc's (CLinux's ErrorText.c).
     public var description: String {
-        guard let text = strerror(rawValue) else { return "error \(rawValue)" }
+        guard let text = clinux_error_text(rawValue) else { return "Unknown error \(rawValue)" }
         return String(cString: text)
     }
 

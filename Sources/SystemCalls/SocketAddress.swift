@@ -61,8 +61,7 @@ extension FileDescriptor {
     /// A new stream socket of `family`, close-on-exec. The corresponding C function is
     /// `socket(2)`.
     public static func streamSocket(family: Int32) throws(Errno) -> FileDescriptor {
-        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-        return FileDescriptor(rawValue: try callingOnce { socket(family, type, 0) })
+        FileDescriptor(rawValue: try callingOnce { socket(family, CLINUX_SOCK_STREAM_CLOEXEC, 0) })
     }
 
     /// A new stream socket connected to `address`; closed again when the connect fails. The
@@ -99,8 +98,45 @@ extension FileDescriptor {
     /// The next waiting connection, close-on-exec. The corresponding C function is
     /// `accept(2)`.
     public func accept() throws(Errno) -> FileDescriptor {
-        let client = FileDescriptor(rawValue: try retryingInterrupts { Glibc.accept(rawValue, nil, nil) })
+        try acceptWithPeer().connection
+    }
+
+    /// The next waiting connection, close-on-exec, and the address of the peer at its other
+    /// end as the kernel reports it (nil for a family other than unix and vsock). A vsock
+    /// peer's CID comes from the kernel, so a process cannot claim another CID. The
+    /// corresponding C function is `accept(2)`.
+    public func acceptWithPeer() throws(Errno) -> (connection: FileDescriptor, peer: SocketAddress?) {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let raw = try retryingInterrupts {
+            withUnsafeMutablePointer(to: &storage) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.accept(rawValue, $0, &length) }
+            }
+        }
+        let client = FileDescriptor(rawValue: raw)
         try? client.setCloseOnExec()
-        return client
+        return (client, SocketAddress(storage, length: length))
+    }
+}
+
+extension SocketAddress {
+    /// The address in `storage` as `accept(2)` or `getpeername(2)` filled it in; nil for
+    /// another family.
+    public init?(_ storage: sockaddr_storage, length: socklen_t) {
+        var storage = storage
+        switch Int32(storage.ss_family) {
+        case AF_VSOCK:
+            let address = withUnsafeBytes(of: &storage) { $0.loadUnaligned(as: sockaddr_vm.self) }
+            self = .vsock(cid: address.svm_cid, port: address.svm_port)
+        case AF_UNIX:
+            // An unnamed client socket has no path (the length covers only the family).
+            let pathOffset = MemoryLayout<sa_family_t>.size
+            let pathBytes = withUnsafeBytes(of: &storage) { raw in
+                Array(raw[pathOffset..<max(pathOffset, min(Int(length), raw.count))].prefix { $0 != 0 })
+            }
+            self = .unix(path: String(decoding: pathBytes, as: UTF8.self))
+        default:
+            return nil
+        }
     }
 }

@@ -3,10 +3,15 @@ import CLinux
 
 /// This process: its arguments, environment and signal dispositions.
 public enum ThisProcess {
-    /// argv as the kernel passed it (Embedded Swift has no `CommandLine`).
+    /// argv as the kernel passed it. Embedded Swift has no `CommandLine`: there the C `main`
+    /// of the shipped binary saved it (Embedded/EmbeddedRuntime.c).
     public static var arguments: [String] {
+        #if hasFeature(Embedded)
         guard let argv = clinux_argv() else { return [] }
         return (0..<Int(clinux_argc())).map { argv[$0].map { String(cString: $0) } ?? "" }
+        #else
+        return CommandLine.arguments
+        #endif
     }
 
     /// The value of the environment variable `name`, if set.
@@ -42,6 +47,17 @@ public enum ThisProcess {
         }
         let limit = min(Int32(sysconf(Int32(_SC_OPEN_MAX))), 65536)
         for fd in 3..<max(limit, 3) where !kept.contains(fd) { close(fd) }
+    }
+
+    /// Runs `body` with the file-creation mask set to `mask`, then restores the previous one.
+    /// The mask belongs to the whole process: the agent changes it only while it starts, on
+    /// one thread. The corresponding C function is `umask(2)`.
+    public static func withFileCreationMask<Result, Failure: Error>(
+        _ mask: UInt32, _ body: () throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        let previous = umask(mode_t(mask))
+        defer { umask(previous) }
+        return try body()
     }
 
     /// Ignores `signal` from now on (and in children, until they exec). The corresponding C

@@ -52,8 +52,8 @@ final class Agent {
         }
 
         let registry = CommandRegistry.standard()
-        registry.blocked = Set(configuration.blockRPCs)
-        registry.allowed = configuration.allowRPCs.isEmpty ? nil : Set(configuration.allowRPCs)
+        registry.blocked = Set(configuration.blockRPCs.names)
+        registry.allowed = configuration.allowRPCs.isEmpty ? nil : Set(configuration.allowRPCs.names)
         let freeze = FreezeState(
             hook: configuration.fsfreezeHook.map { FreezeHook(path: $0, timeout: configuration.fsfreezeHookTimeout) },
             watchdogTimeout: configuration.fsfreezeTimeout, logSink: sink)
@@ -124,6 +124,10 @@ final class Agent {
         }
         let server = ChannelServer(endpoint: endpoint, handler: handler, signals: signals)
         server.log = { logger.debug("\($0)") }
+        // Errors are what the agent logs without -v: a peer other than the host trying the
+        // root agent is something an administrator should see.
+        server.logAlways = { logger.error("\($0)") }
+        server.peers = VsockPeerPolicy(extraCIDs: configuration.allowVsockCIDs)
         if configuration.retryPath, case .device = endpoint {
             let open = openDevice
             server.reopenDevice = { () throws(ChannelError) -> DevicePort in try open() }

@@ -1,9 +1,10 @@
 import Glibc
 import Channel
+import CommandLineOptions
 import Commands
 import SystemCalls
 
-/// qemu-ga's command line (`qga/main.c`'s option table, parsed by getopt_long), plus the
+/// qemu-ga's command line (`qga/main.c`'s option table, parsed as glibc's getopt_long does), plus the
 /// freeze watchdog settings and 7.2's `--blacklist`.
 enum AgentCommandLine {
     /// qemu-ga's short options (`F::`: `-F` takes its value attached or none).
@@ -11,6 +12,7 @@ enum AgentCommandLine {
 
     static let fsfreezeTimeoutCode: Int32 = 256
     static let fsfreezeHookTimeoutCode: Int32 = 257
+    static let allowVsockCIDsCode: Int32 = 258
 
     static let longOptions: [GetOpt.LongOption] = [
         .init(name: "help", argument: .none, code: code("h")),
@@ -33,6 +35,7 @@ enum AgentCommandLine {
         .init(name: "retry-path", argument: .none, code: code("r")),
         .init(name: "fsfreeze-timeout", argument: .required, code: fsfreezeTimeoutCode),
         .init(name: "fsfreeze-hook-timeout", argument: .required, code: fsfreezeHookTimeoutCode),
+        .init(name: Configuration.allowVsockCIDsKey, argument: .required, code: allowVsockCIDsCode),
     ]
 
     private static func code(_ character: Unicode.Scalar) -> Int32 { Int32(character.value) }
@@ -48,12 +51,21 @@ enum AgentCommandLine {
 
     /// qemu-ga's `config_parse` and the checks of its `main` before the agent starts:
     /// options in command-line order, the config file between (the last `-c`, else
-    /// `$QGA_CONF`, else the default; only a named file must exist).
+    /// `$QGA_CONF`, else the default; only a named file must exist). `reportOptionError` gets
+    /// getopt's complete lines (`PROG: invalid option -- 'x'`), `reportError` the agent's own
+    /// messages.
     static func parse(
-        _ arguments: [String], environment: (String) -> String?, reportError: (String) -> Void
+        _ arguments: [String], environment: (String) -> String?, reportError: (String) -> Void,
+        reportOptionError: ([UInt8]) -> Void
     ) -> Outcome {
         let program = arguments.first ?? "qemu-ga-swift"
-        let options = GetOpt.parse(arguments, shortOptions: shortOptions, longOptions: longOptions)
+        // glibc's getopt_long stops at the first operand when POSIXLY_CORRECT is set, and
+        // qemu-ga's option string does not opt out of that.
+        let parsed = GetOpt.parse(
+            arguments, shortOptions: shortOptions, longOptions: longOptions,
+            ordering: environment("POSIXLY_CORRECT") == nil ? .permute : .requireOrder)
+        for message in parsed.messages { reportOptionError(message) }
+        let options = parsed.options
 
         var configuration = Configuration()
         let named = options.last(where: { $0.code == code("c") })?.argument
@@ -85,9 +97,9 @@ enum AgentCommandLine {
             case code("b"), code("a"):
                 if value == "?" || value == "help" { return .exit(status: 0, output: commandListText()) }
                 if option.code == code("b") {
-                    configuration.blockRPCs += Configuration.splitList(value)
+                    configuration.blockRPCs.add(fromCommandLine: value)
                 } else {
-                    configuration.allowRPCs += Configuration.splitList(value)
+                    configuration.allowRPCs.add(fromCommandLine: value)
                 }
             case code("h"): return .exit(status: 0, output: usageText(program: program))
             case fsfreezeTimeoutCode, fsfreezeHookTimeoutCode:
@@ -101,8 +113,15 @@ enum AgentCommandLine {
                 } else {
                     configuration.fsfreezeHookTimeout = seconds
                 }
+            case allowVsockCIDsCode:
+                // Accumulates like -b and -a, over the config file's list.
+                guard let cids = VsockPeerPolicy.parseCIDs(CommandList.splitCommandLine(value)) else {
+                    reportError("invalid value for --\(Configuration.allowVsockCIDsKey): '\(value)' (expected CIDs separated by commas)")
+                    return .exit(status: 1, output: "")
+                }
+                configuration.allowVsockCIDs += cids
             case GetOpt.unknown:
-                // getopt_long already said which option; qemu-ga adds this line on stdout.
+                // getopt's message said which option; qemu-ga adds this line on stdout.
                 return .exit(status: 1, output: "Unknown option, try '\(program) --help' for more information.\n")
             default: break  // -c: read above
             }
@@ -183,6 +202,10 @@ enum AgentCommandLine {
                             "--block-rpcs=help" lists every command)
           -a, --allow-rpcs  enable only these commands (comma-separated, no spaces;
                             "--allow-rpcs=help" lists every command)
+              --allow-vsock-cids=LIST
+                            with vsock-listen, serve these CIDs (comma-separated)
+                            besides the host's (2); any other peer, the guest's own
+                            loopback (CID 1) included, is disconnected unanswered
           -D, --dump-conf   print the effective configuration as a config file and exit
           -r, --retry-path  keep reopening the channel every 5 s while it is missing or
                             after it fails (virtio-serial unplug and replug, say)

@@ -8,7 +8,7 @@ struct Bench: ParsableCommand {
         commandName: "qga-bench",
         abstract: "Measure guest agents side by side over unix-listen, in alternating rounds.",
         discussion: """
-            Every --agent is compared with the --reference. Each round starts every agent afresh \
+            Every --agent is compared with each --reference. Each round starts every agent afresh \
             (A B A B ...) and measures startup to the first guest-ping reply, RSS, pipelined \
             throughput of guest-ping, guest-info and guest-get-vcpus, sequential guest-ping latency \
             and peak RSS after 100k commands. The table shows the median of the rounds.
@@ -17,8 +17,8 @@ struct Bench: ParsableCommand {
     @Option(name: .customLong("agent"), help: ArgumentHelp("An agent to measure, as LABEL=PATH (repeatable).", valueName: "label=path"))
     var agents: [String] = []
 
-    @Option(help: ArgumentHelp("The agent to compare with, as LABEL=PATH.", valueName: "label=path"))
-    var reference = "qemu-ga=/usr/sbin/qemu-ga"
+    @Option(name: .customLong("reference"), help: ArgumentHelp("An agent to compare with, as LABEL=PATH (repeatable; default qemu-ga=/usr/sbin/qemu-ga).", valueName: "label=path"))
+    var references: [String] = []
 
     @Option(help: "Rounds (at least 5 for a report).")
     var rounds = 5
@@ -60,10 +60,12 @@ struct Bench: ParsableCommand {
         if drive != nil || scaleReport || addMounts != nil { return }
         if agents.isEmpty { throw ValidationError("Give at least one --agent LABEL=PATH.") }
         if rounds < 1 { throw ValidationError("--rounds must be at least 1.") }
-        for spec in agents + [reference] where Self.split(spec) == nil {
+        for spec in agents + referenceSpecs where Self.split(spec) == nil {
             throw ValidationError("'\(spec)' is not LABEL=PATH.")
         }
     }
+
+    var referenceSpecs: [String] { references.isEmpty ? ["qemu-ga=/usr/sbin/qemu-ga"] : references }
 
     static func split(_ spec: String) -> (String, String)? {
         guard let equals = spec.lastIndex(of: "=") else { return nil }
@@ -82,8 +84,8 @@ struct Bench: ParsableCommand {
         if let addMounts { return try addScaleMounts(addMounts) }
         if let scaleSize { return try runScale(size: scaleSize) }
         let measured = agents.compactMap(Self.split).map { AgentUnderTest(label: $0.0, path: $0.1) }
-        guard let ref = Self.split(reference).map({ AgentUnderTest(label: $0.0, path: $0.1) }) else { return }
-        let all = measured + [ref]
+        let refs = referenceSpecs.compactMap(Self.split).map { AgentUnderTest(label: $0.0, path: $0.1) }
+        let all = measured + refs
         let workload = Workload(scale: scale, only: only)
         let loadBefore = loadAverage()
         let started = MonotonicClock.nanoseconds()
@@ -101,7 +103,7 @@ struct Bench: ParsableCommand {
         // Other work on the machine skews the figures; say how busy it was.
         let load = "load average (1 min) \(loadBefore) before the run, \(loadAverage()) after, on \(sysconf(Int32(_SC_NPROCESSORS_ONLN))) CPUs"
         let report = Report(
-            measured: measured, reference: ref, rounds: rounds, workload: workload, seconds: seconds, notes: [load] + note)
+            measured: measured, references: refs, rounds: rounds, workload: workload, seconds: seconds, notes: [load] + note)
         let text = report.markdown()
         print(text, terminator: "")
         if let output {

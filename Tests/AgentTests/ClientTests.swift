@@ -17,7 +17,7 @@ struct ClientAgainstOurAgentTests {
         let info = try runClient(["--socket", agent.socketPath, "info"])
         #expect(info.status == 0)
         let lines = info.stdout.split(separator: "\n").map(String.init)
-        #expect(lines.first == "version: 10.2.0")
+        #expect(lines.first == "version: 11.1.3")
         #expect(lines.dropFirst().first?.hasPrefix("COMMAND") == true)
         let row = lines.first { $0.hasPrefix("guest-ping ") }
         #expect(row?.split(separator: " ", omittingEmptySubsequences: true).map(String.init) == ["guest-ping", "yes", "yes"])
@@ -368,7 +368,7 @@ struct ClientAgainstFakeAgentTests {
 /// `qga` against each oracle, qemu-ga 7.2 and 10.0.2: the commands that only read. 7.2 exits
 /// when a client leaves with replies unread, so the agent still running afterwards also shows
 /// that qga reads every reply.
-@Suite("qga client against qemu-ga 7.2 and 10.0.2", .serialized)
+@Suite("qga client against qemu-ga 7.2, 10.0.2 and 11.1.3", .serialized)
 struct ClientAgainstQemuGaTests {
     @Test(arguments: Oracle.all)
     func pingInfoVcpusFsfreezeStatusAndExec(oracle: String) throws {

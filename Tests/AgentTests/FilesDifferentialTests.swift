@@ -7,7 +7,7 @@ import Testing
 /// Only cases where 7.2 and current upstream agree are here otherwise: 7.2's exec failure text,
 /// its "Success" for an unknown user and its bool-only capture-output are documented differences. Every request is safe: files in the agents'
 /// temp dirs, harmless children, and account requests that fail before anything is written.
-@Suite("Differential: file, exec and account commands vs qemu-ga 7.2 and 10.0.2", .serialized)
+@Suite("Differential: file, exec and account commands vs qemu-ga 7.2, 10.0.2 and 11.1.3", .serialized)
 struct FilesDifferentialTests {
     static let hello = Data("Hello World!\n\0".utf8).base64EncodedString()
 
@@ -178,8 +178,8 @@ struct FilesDifferentialTests {
             result["error"] = ["class": error["class"] ?? "", "desc": String(ours)]
         }
         // 10.0.2 leaves out-truncated/err-truncated out unless truncated, and then says false
-        // (fixed in 10.2); like 7.2 and 10.2 we always send them, with the true value.
-        if !Oracle.isV7(oracle), var status = theirs["return"] as? [String: Any] {
+        // (fixed in 10.2); like 7.2 and 11.1 we always send them, with the true value.
+        if Oracle.isV10(oracle), var status = theirs["return"] as? [String: Any] {
             for stream in ["out", "err"] where status["\(stream)-data"] != nil {
                 #expect(status["\(stream)-truncated"] == nil, "\(oracle)")
                 status["\(stream)-truncated"] = false
@@ -213,11 +213,16 @@ struct FilesDifferentialTests {
             let ours = Self.ourAnswer(to: expected[index], oracle: oracle, unknownPid: Self.execStatusPid(request))
             #expect(actual[index] == ours, "\(request)")
         }
-        // The same bytes landed in the same files, with the same modes and the same counter.
+        // The same bytes landed in the same files, with the same counter.
         for name in ["foo", "new1", "state/qga.state"] {
             #expect(FileManager.default.contents(atPath: ours.dir.file(name))
                 == FileManager.default.contents(atPath: theirs.dir.file(name)), "\(name)")
-            #expect(mode(ours.dir.file(name)) == mode(theirs.dir.file(name)), "mode of \(name)")
+        }
+        #expect(mode(ours.dir.file("state/qga.state")) == mode(theirs.dir.file("state/qga.state")))
+        // Deliberate (WireProtocol.md): files guest-file-open created are 0644 here, 0666 there.
+        for name in ["foo", "new1"] {
+            #expect(mode(theirs.dir.file(name)) == 0o666, "qemu-ga's mode of \(name)")
+            #expect(mode(ours.dir.file(name)) == 0o644, "our mode of \(name)")
         }
     }
 
@@ -236,23 +241,24 @@ struct FilesDifferentialTests {
         }
     }
 
-    @Test func sameRepliesAs10() throws {
-        try Oracle.require(Oracle.v10)
-        let theirs = try AgentProcess(binary: Oracle.v10)
+    @Test(arguments: Oracle.since10)
+    func sameRepliesAs10(oracle: String) throws {
+        try Oracle.require(oracle)
+        let theirs = try AgentProcess(binary: oracle)
         let ours = try AgentProcess()
         let expected = try replies(theirs, Self.requestsSince72)
         let actual = try replies(ours, Self.requestsSince72)
         for (index, request) in Self.requestsSince72.enumerated() {
-            #expect(actual[index] == Self.ourAnswer(to: expected[index], oracle: Oracle.v10), "\(request)")
+            #expect(actual[index] == Self.ourAnswer(to: expected[index], oracle: oracle), "\(request)")
         }
         // A fresh pair per mode: in one 10.0.2 agent, `none` then `stdout` then `stderr` leaves
         // the third child never "exited" and later ones without their output.
         for child in Self.childrenSince72 {
-            let theirs = try AgentProcess(binary: Oracle.v10)
+            let theirs = try AgentProcess(binary: oracle)
             let ours = try AgentProcess()
             let expected = try childStatus(theirs.connect(), child)
             let actual = try childStatus(ours.connect(), child)
-            #expect(actual.status == Self.ourAnswer(to: expected.status, oracle: Oracle.v10), "\(child)")
+            #expect(actual.status == Self.ourAnswer(to: expected.status, oracle: oracle), "\(child)")
         }
     }
 }

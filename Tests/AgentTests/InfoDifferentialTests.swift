@@ -1,11 +1,11 @@
 import Foundation
 import Testing
 
-/// The read-mostly information commands, asked of each oracle (qemu-ga 7.2 and 10.0.2) and of our
+/// The read-mostly information commands, asked of each oracle (qemu-ga 7.2, 10.0.2, 11.1.3) and of our
 /// binary on this same machine; replies are compared after removing what changes between two
 /// calls (counters, clocks, free space) and what we add on purpose (`serial` from sysfs when
 /// udev has none, upstream's `total-bytes-privileged`).
-@Suite("Differential: information commands vs qemu-ga 7.2 and 10.0.2", .serialized)
+@Suite("Differential: information commands vs qemu-ga 7.2, 10.0.2 and 11.1.3", .serialized)
 struct InfoDifferentialTests {
     /// test-qga's os-release, so both read the same file.
     static let osRelease = #"""
@@ -111,10 +111,11 @@ struct InfoDifferentialTests {
         #expect(ourTime >= theirTime)
     }
 
-    /// 7.2 has no guest-get-load (10.0): 10.0.2 only. Both read getloadavg(3); compared when
-    /// the kernel's averages (updated every 5 s) did not change around the two calls.
-    @Test func loadAs10() throws {
-        let pair = try Pair(Oracle.v10)
+    /// 7.2 has no guest-get-load (10.0): 10.0.2 and 11.1.3 only. Both read getloadavg(3);
+    /// compared when the kernel's averages (updated every 5 s) did not change around the two calls.
+    @Test(arguments: Oracle.since10)
+    func loadAs10(oracle: String) throws {
+        let pair = try Pair(oracle)
         var compared = false
         for _ in 0..<20 where !compared {
             var before = [Double](repeating: 0, count: 3)
@@ -130,11 +131,13 @@ struct InfoDifferentialTests {
         #expect(compared)
     }
 
-    /// 7.2 has no guest-network-get-route (9.1): 10.0.2 only. Counters aside, the same routes
-    /// with the same members, except the one deliberate difference: 10.0.2 sign-extends IPv6
-    /// `flags` with the top bit set (`RTF_LOCAL` routes: 0x80200001 becomes 18446744071564165121).
-    @Test func routesAs10() throws {
-        let pair = try Pair(Oracle.v10)
+    /// 7.2 has no guest-network-get-route (9.1): 10.0.2 and 11.1.3 only. Counters aside, the
+    /// same routes with the same members, except the one deliberate difference: 10.x and 11.x
+    /// sign-extend IPv6 `flags` with the top bit set (`RTF_LOCAL` routes: 0x80200001 becomes
+    /// 18446744071564165121).
+    @Test(arguments: Oracle.since10)
+    func routesAs10(oracle: String) throws {
+        let pair = try Pair(oracle)
         let (theirs, ours) = try pair.results("guest-network-get-route")
         func stable(_ value: Any, signExtended: Bool) -> [String] {
             (value as? [[String: Any]] ?? []).map { route in

@@ -30,7 +30,7 @@ struct ProtocolOverSocketTests {
         #expect((withID["id"] as? NSNumber)?.intValue == 1)
         let info = try client.call(#"{'execute': 'guest-info'}"#)
         let result = info["return"] as? [String: Any]
-        #expect(result?["version"] as? String == "10.2.0")
+        #expect(result?["version"] as? String == "11.1.3")
         let names = (result?["supported_commands"] as? [[String: Any]])?.compactMap { $0["name"] as? String } ?? []
         #expect(names.contains("guest-sync-delimited") && names.contains("guest-ping"))
         #expect(agent.terminate() == 0)

@@ -136,9 +136,9 @@ struct SyslogAuditTests {
     }
 
     @Test("the same audit lines as qemu-ga, at LOG_USER|LOG_INFO, named as the binary was started",
-        arguments: ["7.2", "10.0.2"])
+        arguments: ["7.2", "10.0.2", "11.1.3"])
     func sameAsQemuGa(version: String) throws {
-        let oracle = version == "7.2" ? Oracle.v7 : Oracle.v10
+        let oracle = version == "7.2" ? Oracle.v7 : version == "11.1.3" ? Oracle.v11 : Oracle.v10
         try #require(FileManager.default.isExecutableFile(atPath: oracle), "qemu-ga \(version): make oracles / make test-deps")
         try #require(getuid() == 0, "a private /dev/log needs a mount namespace (root)")
         let expected = try datagrams(binary: oracle)

@@ -29,7 +29,7 @@ struct VCPUsOverSocketTests {
         #expect(errorDesc(refused) == "logical processor #0 can't be offlined")
         let unknown = try client.call(
             #"{"execute": "guest-set-vcpus", "arguments": {"vcpus": [{"logical-id": 99, "online": true}]}}"#)
-        #expect(errorDesc(unknown) == "open(\"\(sys)/devices/system/cpu/cpu99/\"): No such file or directory")
+        #expect(errorDesc(unknown) == "Could not open '\(sys)/devices/system/cpu/cpu99/': No such file or directory")
 
         let blocks = try client.call(#"{"execute": "guest-get-memory-blocks"}"#)
         let block = (blocks["return"] as? [[String: Any]])?.first

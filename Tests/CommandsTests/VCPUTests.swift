@@ -105,7 +105,14 @@ import Testing
     @Test func unknownIDNamesThePathUsed() {
         #expect(
             harness.errorDesc(#"{"execute":"guest-set-vcpus","arguments":{"vcpus":[{"logical-id":99,"online":true}]}}"#)
-                == "open(\"\(harness.sysfs)/devices/system/cpu/cpu99/\"): No such file or directory")
+                == "Could not open '\(harness.sysfs)/devices/system/cpu/cpu99/': No such file or directory")
+    }
+
+    @Test func anOnlineFileThatCannotBeOpenedIsNamedAs11Does() {
+        harness.system.openErrors[harness.sysfs + "/devices/system/cpu/cpu1//online"] = EACCES
+        #expect(
+            harness.errorDesc(#"{"execute":"guest-get-vcpus"}"#)
+                == "could not open \(harness.sysfs)/devices/system/cpu/cpu1//online: Permission denied")
     }
 
     @Test func aRefusedWriteIsAnError() {

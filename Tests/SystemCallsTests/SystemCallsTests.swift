@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 import SystemCalls
 import Testing
@@ -144,6 +145,42 @@ struct SocketAddressTests {
         var buffer = [UInt8](repeating: 0, count: 8)
         let n = try buffer.withUnsafeMutableBytes { try accepted.read(into: $0) }
         #expect(Array(buffer[0..<n]) == Array("ping".utf8))
+    }
+
+    @Test func acceptReportsThePeersAddress() throws {
+        let base = NSTemporaryDirectory() + "sc-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        defer { unlink(base + ".server"); unlink(base + ".client") }
+        let server = try FileDescriptor.streamSocket(family: AF_UNIX)
+        defer { try? server.close() }
+        try server.bind(to: .unix(path: base + ".server"))
+        try server.listen(backlog: 2)
+        let named = try FileDescriptor.streamSocket(family: AF_UNIX)
+        defer { try? named.close() }
+        try named.bind(to: .unix(path: base + ".client"))
+        try named.connect(to: .unix(path: base + ".server"))
+        let first = try server.acceptWithPeer()
+        defer { try? first.connection.close() }
+        #expect(first.peer == .unix(path: base + ".client"))
+        #expect(fcntl(first.connection.rawValue, F_GETFD) & FD_CLOEXEC != 0)
+        let unnamed = try FileDescriptor.connectedStream(to: .unix(path: base + ".server"))
+        defer { try? unnamed.close() }
+        let second = try server.acceptWithPeer()
+        defer { try? second.connection.close() }
+        #expect(second.peer == .unix(path: ""))
+    }
+
+    @Test func aVsockPeerIsReadFromItsSockaddrVm() {
+        var storage = sockaddr_storage()
+        withUnsafeMutableBytes(of: &storage) { raw in
+            var address = sockaddr_vm()
+            address.svm_family = sa_family_t(AF_VSOCK)
+            address.svm_cid = 1
+            address.svm_port = 4321
+            raw.storeBytes(of: address, as: sockaddr_vm.self)
+        }
+        #expect(SocketAddress(storage, length: socklen_t(MemoryLayout<sockaddr_vm>.size)) == .vsock(cid: 1, port: 4321))
+        storage.ss_family = sa_family_t(AF_INET)
+        #expect(SocketAddress(storage, length: socklen_t(MemoryLayout<sockaddr_storage>.size)) == nil)
     }
 
     @Test func connectingToNothingThrowsTheErrno() {
@@ -340,5 +377,21 @@ struct ChildProcessTests {
         while let now = state(), now != "Z", Date() < until { usleep(10_000) }
         let state = state()
         #expect(state == nil || state == "Z", "pid \(grandchild) is still \(state ?? "")")
+    }
+}
+
+/// qemu-ga's error texts are glibc's `strerror`; the static binary is linked against musl, whose
+/// texts differ, so the agent carries glibc's table. The test build runs on glibc: every number
+/// must read exactly as this glibc says.
+@Suite("SystemCalls: glibc's error texts under any C library")
+struct ErrorTextTests {
+    @Test(arguments: 0...140)
+    func everyNumberReadsAsGlibcSaysIt(_ number: Int32) {
+        #expect(Errno(number).description == String(cString: strerror(number)))
+    }
+
+    @Test func aTextMuslWordsDifferently() {
+        // musl: "Symbolic link loop"; what qemu-ga's hosts see is glibc's.
+        #expect(Errno(ELOOP).description == "Too many levels of symbolic links")
     }
 }

@@ -45,6 +45,13 @@ extension QGAError {
         .system(message, errno: error.errno.rawValue)
     }
 
+    /// qemu-ga 11's text for a file it could not open (upstream `error_setg_file_open`, used
+    /// since 11.0 for the vCPU, memory-block, diskstats and CPU-stats paths):
+    /// `Could not open '<path>': <strerror>`.
+    static func couldNotOpen(_ path: String, from error: SystemCallError) -> QGAError {
+        .system("Could not open '\(path)'", from: error)
+    }
+
     /// `message: <the seam's usual text>`, for a handler that puts its words before the
     /// call's (`failed to write to '…': Failed to create file “…”: …`).
     init(_ message: String, wrapping error: SystemCallError) {

@@ -5,8 +5,9 @@ import QGAProtocol
 /// `guest-file-*` commands (`virsh qemu-agent-command`, Proxmox `qm guest cmd`).
 ///
 /// `mode` is an `fopen(3)` mode (`r w a r+ w+ a+`, with `b` anywhere qemu-ga allows it),
-/// default `r`. A file it creates gets mode 0666 regardless of the umask, as qemu-ga does:
-/// created exclusively, then `fchmod`ed; an existing file keeps its mode.
+/// default `r`. A file it creates gets mode 0644 regardless of the umask: created exclusively,
+/// then `fchmod`ed; an existing file keeps its mode. qemu-ga sets 0666 here, so that any local
+/// user could rewrite a script or configuration file the host drops in before root runs it.
 public enum GuestFileOpen: GuestCommand {
     public static let name = "guest-file-open"
 
@@ -25,8 +26,9 @@ public enum GuestFileOpen: GuestCommand {
         "a+": O_RDWR | O_CREAT | O_APPEND, "ab+": O_RDWR | O_CREAT | O_APPEND, "a+b": O_RDWR | O_CREAT | O_APPEND,
     ]
 
-    /// `DEFAULT_NEW_FILE_MODE`.
-    static let newFileMode: UInt32 = 0o666
+    /// Owner read/write, others read: never group- or world-writable (qemu-ga's
+    /// `DEFAULT_NEW_FILE_MODE` is 0666).
+    static let newFileMode: UInt32 = 0o644
 
     public static func run(_ arguments: Arguments, context: CommandContext) throws(QGAError) -> Int64 {
         let path = arguments.path
@@ -59,7 +61,7 @@ public enum GuestFileOpen: GuestCommand {
                 try? system.closeFile(fd)
                 try? system.removeFile(path)
                 throw QGAError.system(
-                    "failed to set permission 0666 on new file '\(path)' (mode: '\(mode)')", from: error)
+                    "failed to set permission 0644 on new file '\(path)' (mode: '\(mode)')", from: error)
             }
         }
         do {

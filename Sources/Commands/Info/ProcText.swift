@@ -5,13 +5,13 @@ import QGAProtocol
 enum ProcText {
     typealias Field = ArraySlice<UInt8>
 
-    /// The whole procfs file at `path`, or qemu-ga's text for its failed `fopen`:
-    /// `open("<path>"): <strerror>`.
+    /// The whole procfs file at `path`, or qemu-ga 11's text for its failed `fopen`:
+    /// `Could not open '<path>': <strerror>` (``QGAError/couldNotOpen(_:from:)``).
     static func read(_ path: String, _ system: any GuestFiles) throws(QGAError) -> [UInt8] {
         do {
             return try system.readFile(path)
         } catch {
-            throw QGAError.system("open(\"\(path)\")", from: error)
+            throw QGAError.couldNotOpen(path, from: error)
         }
     }
 

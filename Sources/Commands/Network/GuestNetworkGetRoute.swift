@@ -1,5 +1,6 @@
 import Glibc
 import QGAProtocol
+import SystemCalls
 
 /// `guest-network-get-route`: the kernel's IPv4 and IPv6 routing tables (qemu-ga 9.1), from
 /// `<procfs>/net/route` and `<procfs>/net/ipv6_route`.
@@ -35,16 +36,27 @@ public enum GuestNetworkGetRoute: GuestCommand {
     public static func run(_ arguments: NoArguments, context: CommandContext) throws(QGAError) -> [Route] {
         var routes: [Route] = []
         let ipv4 = context.paths.proc("net/route")
-        routes += parseIPv4(try ProcText.read(ipv4, context.system))
+        do {
+            routes += parseIPv4(try context.system.readFile(ipv4))
+        } catch {
+            throw openFailure(ipv4, error)
+        }
         let ipv6 = context.paths.proc("net/ipv6_route")
         do {
             routes += parseIPv6(try context.system.readFile(ipv6))
         } catch where error.isNoSuchFile {
             context.logger.debug("no \(ipv6): IPv6 is disabled")
         } catch {
-            throw QGAError.system("open(\"\(ipv6)\")", from: error)
+            throw openFailure(ipv6, error)
         }
         return routes
+    }
+
+    /// qemu-ga's text for a route file it could not read: `open("<path>"): <strerror>`. 11.x
+    /// kept this form here while its other procfs and sysfs readers changed to
+    /// `Could not open '<path>'`.
+    static func openFailure(_ path: String, _ error: SystemCallError) -> QGAError {
+        .system("open(\"\(path)\")", from: error)
     }
 
     /// `Iface Destination Gateway Flags RefCnt Use Metric Mask MTU Window IRTT`, after a header

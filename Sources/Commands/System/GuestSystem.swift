@@ -189,8 +189,8 @@ public protocol GuestClockAndIdentity: AnyObject {
 public protocol GuestUsers: AnyObject {
     /// The account named `name` (`getpwnam_r(3)`), or nil when there is none.
     func userAccount(_ name: String) -> UserAccount?
-    /// Every record of the user accounting database (utmp). The corresponding C functions
-    /// are `setutxent(3)`, `getutxent(3)` and `endutxent(3)`.
+    /// Every record of the user accounting database (utmp), read from glibc's file in glibc's
+    /// layout (``UtmpRecords``): what qemu-ga's `getutxent(3)` loop sees.
     func userAccountingRecords() -> [UserAccountingRecord]
 }
 

@@ -173,6 +173,7 @@ public final class LinuxSystem: GuestSystem {
     }
 
     public func loadAverages() throws(SystemCallError) -> (Double, Double, Double) {
+        // glibc's and musl's getloadavg(3) both compute from sysinfo(2): the same figures.
         var loads: [Double] = [0, 0, 0]
         guard getloadavg(&loads, 3) == 3 else { throw SystemCallError.last(.getloadavg) }
         return (loads[0], loads[1], loads[2])
@@ -196,16 +197,9 @@ public final class LinuxSystem: GuestSystem {
     }
 
     public func userAccountingRecords() -> [UserAccountingRecord] {
-        var records: [UserAccountingRecord] = []
-        setutxent()
-        defer { endutxent() }
-        while let entry = getutxent() {
-            records.append(
-                UserAccountingRecord(
-                    type: Int32(entry.pointee.ut_type), user: cString(&entry.pointee.ut_user),
-                    seconds: Int64(entry.pointee.ut_tv.tv_sec), microseconds: Int64(entry.pointee.ut_tv.tv_usec)))
-        }
-        return records
+        // No utmp file (a container, a minimal guest): nobody is logged in, as getutxent says.
+        guard let bytes = try? readFile(UtmpRecords.path) else { return [] }
+        return UtmpRecords.parse(bytes)
     }
 
     public func clockTicksPerSecond() -> Int {
@@ -249,15 +243,15 @@ public final class LinuxSystem: GuestSystem {
     }
 
     public func hardwareAddress(ofInterface name: String) throws(SystemCallError) -> [UInt8]? {
-        let sock = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard sock >= 0 else { throw SystemCallError.last(.socket) }
-        defer { close(sock) }
+        let sock: FileDescriptor
+        do { sock = try FileDescriptor.streamSocket(family: AF_INET) } catch { throw SystemCallError(.socket, errno: error) }
+        defer { try? sock.close() }
         var request = ifreq()
         withUnsafeMutableBytes(of: &request.ifr_ifrn.ifrn_name) { raw in
             for (index, byte) in name.utf8.prefix(raw.count - 1).enumerated() { raw[index] = byte }
         }
         let found = withUnsafeMutablePointer(to: &request) { pointer in
-            (try? FileDescriptor(rawValue: sock).control(UInt(SIOCGIFHWADDR), pointer)) == 0
+            (try? sock.control(UInt(SIOCGIFHWADDR), pointer)) == 0
         }
         guard found else { return nil }
         return withUnsafeBytes(of: &request.ifr_ifru.ifru_hwaddr.sa_data) { Array($0.prefix(6)) }

@@ -1,5 +1,6 @@
 import Glibc
 import QGAProtocol
+import SystemCalls
 
 /// The sysfs side of vCPU hot-(un)plug: `<sysfs>/devices/system/cpu/cpuN/online`
 /// (qemu-ga's `transfer_vcpu`).
@@ -20,9 +21,13 @@ enum CPUSysfs {
         name.numberedEntry(prefix: "cpu").flatMap { Int64(exactly: $0) }
     }
 
-    /// Fails like qemu-ga's `open(dir, O_DIRECTORY)`: `open("<dir>"): <strerror>`.
+    /// Fails like qemu-ga 11's `open(dir, O_DIRECTORY)`: `Could not open '<dir>': <strerror>`.
     static func requireDirectory(_ directory: String, _ system: any GuestFiles) throws(QGAError) {
-        try worded(system.checkDirectory(directory))
+        do {
+            try system.checkDirectory(directory)
+        } catch {
+            throw QGAError.couldNotOpen(directory, from: error)
+        }
     }
 
     /// Whether the CPU is online; nil when it has no `online` file (it cannot be offlined,
@@ -34,6 +39,8 @@ enum CPUSysfs {
             bytes = try system.readFile(file, maxBytes: 16)
         } catch {
             if error.isNoSuchFile { return nil }
+            // qemu-ga 11's words for an `online` it cannot open (EACCES, say), without quotes.
+            if error.call == .open { throw QGAError.system("could not open \(file)", from: error) }
             throw QGAError(error)
         }
         guard let first = bytes.first else { throw QGAError("pread(\"\(file)\"): unexpected EOF") }

@@ -131,13 +131,14 @@ import Testing
         #expect(open(dir + "/f") == 1001)
     }
 
-    /// (The umask is process-wide and tests run in parallel, so it is left alone: under the
-    /// usual 022 a plain create would give 0644.)
-    @Test func createdFilesGetMode0666WhateverTheUmaskExistingFilesKeepTheirs() throws {
+    /// (The umask is process-wide and tests run in parallel, so it is left alone here: under
+    /// the usual 022 a plain create gives 0644 too. `FileModeOverSocketTests` starts the
+    /// agent under umask 000 and 077, where only the fchmod gives 0644.)
+    @Test func createdFilesGetMode0644ExistingFilesKeepTheirs() throws {
         _ = try #require(open(dir + "/new", "w"))
         var info = stat()
         #expect(stat(dir + "/new", &info) == 0)
-        #expect(info.st_mode & 0o777 == 0o666)
+        #expect(info.st_mode & 0o777 == 0o644)
         try Data("x".utf8).write(to: URL(fileURLWithPath: dir + "/old"))
         chmod(dir + "/old", 0o640)
         _ = try #require(open(dir + "/old", "a+"))

@@ -56,7 +56,7 @@ import Testing
     @Test func missingProcStat() {
         #expect(
             harness.errorDesc(#"{"execute":"guest-get-cpustats"}"#)
-                == "open(\"\(harness.procfs)/stat\"): No such file or directory")
+                == "Could not open '\(harness.procfs)/stat': No such file or directory")
     }
 
     @Test func diskStatsAllFieldCounts() throws {
@@ -105,6 +105,6 @@ import Testing
     @Test func missingDiskstats() {
         #expect(
             harness.errorDesc(#"{"execute":"guest-get-diskstats"}"#)
-                == "open(\"\(harness.procfs)/diskstats\"): No such file or directory")
+                == "Could not open '\(harness.procfs)/diskstats': No such file or directory")
     }
 }

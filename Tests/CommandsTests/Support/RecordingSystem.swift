@@ -25,9 +25,17 @@ final class RecordingSystem: GuestSystem {
     /// Fake FIFREEZE/FITHAW/FITRIM with errno injection; never touches a real filesystem.
     let filesystems = FakeFilesystems()
 
-    func readFile(_ path: String) throws(SystemCallError) -> [UInt8] { try files.readFile(path) }
+    /// Reads of these paths fail in open(2) with the errno (EACCES, which root never sees on
+    /// a real file).
+    var openErrors: [String: Int32] = [:]
+
+    func readFile(_ path: String) throws(SystemCallError) -> [UInt8] {
+        if let code = openErrors[path] { throw SystemCallError(.open, path: path, errno: Errno(code)) }
+        return try files.readFile(path)
+    }
     func readFile(_ path: String, maxBytes: Int) throws(SystemCallError) -> [UInt8] {
-        try files.readFile(path, maxBytes: maxBytes)
+        if let code = openErrors[path] { throw SystemCallError(.open, path: path, errno: Errno(code)) }
+        return try files.readFile(path, maxBytes: maxBytes)
     }
     func writeFile(_ path: String, _ bytes: [UInt8], create: Bool) throws(SystemCallError) {
         writtenPaths.append(path)
