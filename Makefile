@@ -31,7 +31,7 @@ build: deps
 # sources in normal Swift against glibc.
 DIST = dist
 ARCH ?= x86_64
-AGENT_SOURCES := $(shell find Sources/SystemCalls Sources/QGAProtocol Sources/Channel Sources/ProcessRunner \
+AGENT_SOURCES := $(shell find Sources/SystemCalls Sources/QGAProtocol Sources/CommandLineOptions Sources/Channel Sources/ProcessRunner \
 	Sources/FreezeHooks Sources/Commands Sources/qemu-ga-swift Sources/CLinux Sources/CJSONC Embedded -type f) \
 	scripts/build-embedded.sh scripts/build-jsonc.sh scripts/musl-cc
 ifeq ($(ARCH),x86_64)
@@ -158,7 +158,11 @@ client: deps
 
 # qemu-ga-swift against Debian's qemu-ga (installed if missing), alternating rounds; prints the
 # table and rewrites docs/BENCHMARKS.md. More rounds: make bench BENCH_ARGS="--rounds 9"
+# Then (root) the scale section, scripts/bench-scale.sh: docs/BENCHMARKS-scale.md and the
+# gnuplot chart docs/bench-scale.svg.
+BENCH_DEPS = $(BUILD_DEPS) qemu-guest-agent gnuplot-nox iproute2 util-linux e2fsprogs xfsprogs
 bench: deps
+	@scripts/install-deps.sh $(BENCH_DEPS)
 	scripts/bench.sh $(BENCH_ARGS)
 
 # Sources/QGAProtocol compiled in Embedded Swift and linked into a small program whose replies

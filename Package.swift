@@ -21,7 +21,9 @@ let package = Package(
         ),
         // Bytes in, requests out; replies out, bytes in. No I/O.
         .target(name: "QGAProtocol", dependencies: ["CJSONC", "CLinux"]),
-        // Linux headers Swift's Glibc module leaves out (signalfd, vsock, getopt_long, syslog),
+        // GNU getopt_long's parsing and messages in Swift: qemu-ga's command line under any libc.
+        .target(name: "CommandLineOptions"),
+        // Linux headers Swift's Glibc module leaves out (signalfd, vsock, syslog),
         // and fixed-argument forms of the variadic calls and macros Embedded Swift cannot import
         // (open, fcntl, ioctl, errno).
         .target(name: "CLinux"),
@@ -46,6 +48,7 @@ let package = Package(
             name: "qemu-ga-swift",
             dependencies: [
                 "QGAProtocol", "Channel", "Commands", "FreezeHooks", "CLinux", "SystemCalls",
+                "CommandLineOptions",
             ]
         ),
         // The host-side client.
@@ -59,7 +62,7 @@ let package = Package(
         // `make bench`: qemu-ga-swift against qemu-ga (not shipped in guests).
         .executableTarget(
             name: "qga-bench",
-            dependencies: ["SystemCalls", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["SystemCalls", "QGAProtocol", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Not shipped: measures freeze+thaw of loop-mounted filesystems (run as root).
         .executableTarget(
@@ -68,6 +71,8 @@ let package = Package(
             path: "Benchmarks/FSFreezeBench"
         ),
         .testTarget(name: "QGAProtocolTests", dependencies: ["QGAProtocol"]),
+        // The parser against this machine's glibc getopt_long, argv table by argv table.
+        .testTarget(name: "CommandLineOptionsTests", dependencies: ["CommandLineOptions"]),
         .testTarget(name: "ChannelTests", dependencies: ["Channel", "Commands", "QGAProtocol"]),
         .testTarget(
             name: "CommandsTests",

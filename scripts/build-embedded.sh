@@ -64,7 +64,7 @@ library() {
         -emit-module -emit-module-path "$WORK/$MODULE.swiftmodule" -c -o "$WORK/$MODULE.o" \
         $(find "$REPO/Sources/$MODULE" -name '*.swift' | sort)
 }
-for level in "SystemCalls QGAProtocol" "Channel ProcessRunner" "FreezeHooks" "Commands"; do
+for level in "SystemCalls QGAProtocol CommandLineOptions" "Channel ProcessRunner" "FreezeHooks" "Commands"; do
     pids=
     for MODULE in $level; do
         library "$@" &
@@ -85,8 +85,9 @@ done
 "$CC" -Os -ffunction-sections -fdata-sections -c -o "$WORK/BridgeObjectRetain.o" "$REPO/Embedded/BridgeObjectRetain.c"
 "$CC" -o "$WORK/qemu-ga-swift" -Wl,--gc-sections \
     "$WORK/qemu_ga_swift.o" "$WORK/Commands.o" "$WORK/FreezeHooks.o" "$WORK/ProcessRunner.o" \
-    "$WORK/Channel.o" "$WORK/QGAProtocol.o" "$WORK/SystemCalls.o" "$WORK"/CLinux-*.o "$WORK/EmbeddedRuntime.o" \
-    "$WORK/BridgeObjectRetain.o" "$EMBEDDED_LIB/libswiftUnicodeDataTables.a" "$JSONC/lib/libjson-c.a"
+    "$WORK/Channel.o" "$WORK/QGAProtocol.o" "$WORK/CommandLineOptions.o" "$WORK/SystemCalls.o" "$WORK"/CLinux-*.o \
+    "$WORK/EmbeddedRuntime.o" "$WORK/BridgeObjectRetain.o" \
+    "$EMBEDDED_LIB/libswiftUnicodeDataTables.a" "$JSONC/lib/libjson-c.a"
 "$STRIP" -o "$OUTPUT" "$WORK/qemu-ga-swift"
 # json-c is linked in: its licence goes wherever the binary goes (the packages, the tarball).
 cp "$REPO/.build-static/json-c-src/COPYING" "$(dirname "$OUTPUT")/json-c.COPYING"

@@ -53,16 +53,27 @@ public struct FileDescriptor: RawRepresentable, Hashable, Sendable {
         try retryingInterrupts { Glibc.read(rawValue, buffer.baseAddress, buffer.count) }
     }
 
-    /// Everything up to end of file. The corresponding C function is `read(2)`.
+    /// Everything up to end of file, read straight into the result. The corresponding C
+    /// function is `read(2)`.
+    ///
+    /// The buffer starts at `chunkSize` bytes and doubles whenever less than that is free, so a
+    /// big file (a mountinfo of thousands of lines) is neither copied chunk by chunk nor read
+    /// in slivers: each read asks for at least `chunkSize`.
     public func readToEnd(chunkSize: Int = 4096) throws(Errno) -> [UInt8] {
-        var result: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: chunkSize)
+        let chunkSize = max(1, chunkSize)
+        var result = [UInt8](repeating: 0, count: chunkSize)
+        var used = 0
         while true {
-            let n = try chunk.withUnsafeMutableBytes { raw in
-                Result { () throws(Errno) -> Int in try read(into: raw) }
+            // Never a read smaller than the first: a seq_file hands out about a page per read.
+            if result.count - used < chunkSize { result.append(contentsOf: repeatElement(0, count: result.count)) }
+            let n = try result.withUnsafeMutableBytes { raw in
+                Result { () throws(Errno) -> Int in try read(into: UnsafeMutableRawBufferPointer(rebasing: raw[used...])) }
             }.get()
-            if n == 0 { return result }
-            result.append(contentsOf: chunk[0..<n])
+            if n == 0 {
+                result.removeLast(result.count - used)
+                return result
+            }
+            used += n
         }
     }
 

@@ -1,9 +1,10 @@
 import Glibc
 import Channel
+import CommandLineOptions
 import Commands
 import SystemCalls
 
-/// qemu-ga's command line (`qga/main.c`'s option table, parsed by getopt_long), plus the
+/// qemu-ga's command line (`qga/main.c`'s option table, parsed as glibc's getopt_long does), plus the
 /// freeze watchdog settings and 7.2's `--blacklist`.
 enum AgentCommandLine {
     /// qemu-ga's short options (`F::`: `-F` takes its value attached or none).
@@ -50,12 +51,21 @@ enum AgentCommandLine {
 
     /// qemu-ga's `config_parse` and the checks of its `main` before the agent starts:
     /// options in command-line order, the config file between (the last `-c`, else
-    /// `$QGA_CONF`, else the default; only a named file must exist).
+    /// `$QGA_CONF`, else the default; only a named file must exist). `reportOptionError` gets
+    /// getopt's complete lines (`PROG: invalid option -- 'x'`), `reportError` the agent's own
+    /// messages.
     static func parse(
-        _ arguments: [String], environment: (String) -> String?, reportError: (String) -> Void
+        _ arguments: [String], environment: (String) -> String?, reportError: (String) -> Void,
+        reportOptionError: ([UInt8]) -> Void
     ) -> Outcome {
         let program = arguments.first ?? "qemu-ga-swift"
-        let options = GetOpt.parse(arguments, shortOptions: shortOptions, longOptions: longOptions)
+        // glibc's getopt_long stops at the first operand when POSIXLY_CORRECT is set, and
+        // qemu-ga's option string does not opt out of that.
+        let parsed = GetOpt.parse(
+            arguments, shortOptions: shortOptions, longOptions: longOptions,
+            ordering: environment("POSIXLY_CORRECT") == nil ? .permute : .requireOrder)
+        for message in parsed.messages { reportOptionError(message) }
+        let options = parsed.options
 
         var configuration = Configuration()
         let named = options.last(where: { $0.code == code("c") })?.argument
@@ -111,7 +121,7 @@ enum AgentCommandLine {
                 }
                 configuration.allowVsockCIDs += cids
             case GetOpt.unknown:
-                // getopt_long already said which option; qemu-ga adds this line on stdout.
+                // getopt's message said which option; qemu-ga adds this line on stdout.
                 return .exit(status: 1, output: "Unknown option, try '\(program) --help' for more information.\n")
             default: break  // -c: read above
             }

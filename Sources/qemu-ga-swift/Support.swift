@@ -9,7 +9,12 @@ func readTextFile(_ path: String) -> String? {
 }
 
 func printError(_ message: String) {
-    try? FileDescriptor.standardError.writeAll(Array("qemu-ga-swift: \(message)\n".utf8))
+    writeStandardError(Array("qemu-ga-swift: \(message)\n".utf8))
+}
+
+/// Writes `bytes` to stderr as they are (getopt's messages carry their own prefix).
+func writeStandardError(_ bytes: [UInt8]) {
+    try? FileDescriptor.standardError.writeAll(bytes)
 }
 
 enum AgentInfo {

@@ -50,6 +50,19 @@ final class RunningAgent {
         }
     }
 
+    /// CPU time the agent has used so far, user and kernel, over all its threads (the first
+    /// field of each /proc/PID/task/TID/schedstat, in nanoseconds).
+    func cpuNanoseconds() -> UInt64 {
+        var total: UInt64 = 0
+        for task in listDirectory("/proc/\(pid)/task") {
+            guard let text = readFile("/proc/\(pid)/task/\(task)/schedstat"),
+                let first = text.split(separator: " ").first, let value = UInt64(first)
+            else { continue }
+            total += value
+        }
+        return total
+    }
+
     /// A `VmXXX:` line of /proc/PID/status, in kB.
     func status(_ key: String) -> Double? {
         guard let text = readFile("/proc/\(pid)/status") else { return nil }

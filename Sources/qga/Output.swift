@@ -78,3 +78,13 @@ extension JSONValue {
         return nil
     }
 }
+
+/// `key : value` lines, keys padded to 20 columns: how `virsh guestinfo` prints what the
+/// agent reports (`os.id               : debian`). Missing values are left out, as virsh does.
+func printFields(_ fields: [(String, String?)]) {
+    for (key, value) in fields {
+        guard let value else { continue }
+        let padding = String(repeating: " ", count: max(0, 20 - key.count))
+        print("\(key)\(padding): \(value)")
+    }
+}

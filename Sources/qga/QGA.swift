@@ -18,7 +18,8 @@ struct QGA: ParsableCommand {
             """,
         subcommands: [
             Ping.self, Info.self, FSFreezeCommand.self, FSTrim.self, VCPUs.self, Shutdown.self, Suspend.self,
-            Exec.self, Raw.self,
+            Exec.self, Cat.self, Ifconfig.self, OSInfo.self, FSInfo.self, Users.self, Timezone.self, Hostname.self,
+            Raw.self,
         ])
 
     @Option(name: .customLong("socket"), help: ArgumentHelp("Unix socket of the agent's channel.", valueName: "path"))

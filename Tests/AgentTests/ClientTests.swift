@@ -427,13 +427,3 @@ private final class IDBox: @unchecked Sendable {
     func set(_ value: Int64) { lock.lock(); id = value; lock.unlock() }
     func get() -> Int64 { lock.lock(); defer { lock.unlock() }; return id }
 }
-
-private final class RequestsBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var objects: [[String: Any]] = []
-    private var texts: [String] = []
-    func append(_ object: [String: Any]) { lock.lock(); objects.append(object); lock.unlock() }
-    func appendRaw(_ text: String) { lock.lock(); texts.append(text); lock.unlock() }
-    var all: [[String: Any]] { lock.lock(); defer { lock.unlock() }; return objects }
-    var raw: [String] { lock.lock(); defer { lock.unlock() }; return texts }
-}

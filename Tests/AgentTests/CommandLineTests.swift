@@ -11,15 +11,19 @@ struct CommandLineCase: Sendable, CustomTestStringConvertible {
     /// The config file's text (QGA_CONF, or `$CONF` in argv); nil: no config file.
     let config: String?
     let oracles: Oracles
+    /// Set for the run besides QGA_CONF (POSIXLY_CORRECT).
+    let environment: [String: String]
 
-    init(_ argv: [String], config: String? = nil, oracles: Oracles = .all) {
+    init(_ argv: [String], config: String? = nil, oracles: Oracles = .all, environment: [String: String] = [:]) {
         self.argv = argv
         self.config = config
         self.oracles = oracles
+        self.environment = environment
     }
 
     var testDescription: String {
-        argv.joined(separator: " ") + (config.map { " with " + $0.debugDescription } ?? "")
+        environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value) " }.joined() + argv.joined(separator: " ")
+            + (config.map { " with " + $0.debugDescription } ?? "")
     }
 }
 
@@ -88,7 +92,9 @@ func runCommandLine(_ binary: String, _ testCase: CommandLineCase, extraArgument
     if let config = testCase.config { try config.write(toFile: confPath, atomically: true, encoding: .utf8) }
     let argv = testCase.argv.map { $0.replacingOccurrences(of: "$CONF", with: confPath) } + extraArguments
     let result = try runProcess(
-        binary, argv, environment: ["QGA_CONF": testCase.config == nil ? dir.file("missing.conf") : confPath])
+        binary, argv,
+        environment: testCase.environment.merging(
+            ["QGA_CONF": testCase.config == nil ? dir.file("missing.conf") : confPath], uniquingKeysWith: { $1 }))
     return CommandLineOutcome(
         status: result.status, stdout: result.stdout, stderr: result.stderr, program: binary, configPath: dir.path)
 }
@@ -125,6 +131,20 @@ struct CommandLineDifferentialTests {
         .init(["-D", "--v"]),
         .init(["-D", "--help=3"]),
         .init(["-D", "--verbose=1"]),
+        // getopt's finer points, as glibc has them whatever libc the agent is linked with.
+        .init(["-D", "-vxd"]),
+        .init(["-D", "-:"]),
+        .init(["-D", "--bogus=1"]),
+        .init(["-D", "--meth"]),
+        .init(["-D", "--method="]),
+        .init(["-D", "-m", "--"]),  // a detached value may be `--`
+        .init(["-D", "--path", "-v"]),  // ... or look like an option
+        .init(["-D", "--d=1"]),
+        .init(["-D", "--dump", "--daem", "--met=isa-serial", "--pa", "/p"]),
+        .init(["-D", "--b", "guest-ping"]),  // --block-rpcs (and 7.2's --blacklist, which agrees)
+        .init(["-D", "operand", "-v", "another", "-m", "isa-serial", "--", "-d"]),  // permuted
+        .init(["-D", "operand", "-v"], environment: ["POSIXLY_CORRECT": "1"]),  // POSIX order
+        .init(["-v", "-D", "--", "-d"], environment: ["POSIXLY_CORRECT": "1"]),
         .init(["-x", "-V"]),
         .init(["-D", "-m", "unix-listen"]),
         .init(["-D", "-m", "vsock-listen"]),

@@ -4,7 +4,6 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <linux/vm_sockets.h>
-#include <getopt.h> /* getopt_long: the agent's command line, as qemu-ga parses it */
 #include <syslog.h>
 #include <stdint.h>
 #include <string.h>

@@ -38,28 +38,75 @@ public enum MountTable {
     /// `/proc/self/mountinfo`: skips device major 0 (proc, tmpfs, overlay, NFS, FUSE, ...)
     /// except btrfs whose source is a block device, which takes that device's number.
     /// Malformed lines are skipped.
+    ///
+    /// A container host has thousands of lines, nearly all skipped (tmpfs, overlay, a bind mount
+    /// of a device already listed), and hosts poll `guest-get-fsinfo` every few seconds: so the
+    /// lines are scanned in place and nothing is allocated for a line that is skipped; only a
+    /// kept mount's directory and type become strings.
     public static func parseMountInfo(_ bytes: [UInt8], blockDevice: (String) -> DeviceNumber?) -> [MountEntry] {
         var mounts: [MountEntry] = []
         var seen: Set<DeviceNumber> = []
-        for line in bytes.split(separator: UInt8(ascii: "\n")) {
-            let fields = line.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: true)
-            // id parent major:minor root mountpoint options [optional...] - type source superoptions
-            guard fields.count >= 7, let dash = fields[6...].firstIndex(where: { $0.elementsEqual([UInt8(ascii: "-")]) }),
-                dash + 1 < fields.count,
-                var device = parseDevice(fields[2])
-            else { continue }
-            let directory = decode(fields[4])
-            let type = String(decoding: fields[dash + 1], as: UTF8.self)
-            if device.major == 0 {
-                guard type == "btrfs", dash + 2 < fields.count, let real = blockDevice(decode(fields[dash + 2])) else {
+        bytes.withUnsafeBufferPointer { text in
+            var lineStart = 0
+            while lineStart < text.count {
+                var lineEnd = lineStart
+                while lineEnd < text.count && text[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
+                defer { lineStart = lineEnd + 1 }
+                guard let line = MountInfoLine(text, lineStart..<lineEnd), var device = parseDevice(text[line.device]) else {
                     continue
                 }
-                device = real
+                let type = text[line.type]
+                if device.major == 0 {
+                    guard type.elementsEqual("btrfs".utf8), let source = line.source,
+                        let real = blockDevice(decode(text[source]))
+                    else { continue }
+                    device = real
+                }
+                guard !seen.contains(device) else { continue }
+                seen.insert(device)
+                mounts.append(MountEntry(directory: decode(text[line.mountpoint]), type: String(decoding: type, as: UTF8.self), device: device))
             }
-            guard seen.insert(device).inserted else { continue }
-            mounts.append(MountEntry(directory: directory, type: type, device: device))
         }
         return mounts
+    }
+
+    /// Where the fields of one mountinfo line are: `id parent major:minor root mountpoint
+    /// options [optional...] - type source superoptions`, fields separated by runs of spaces.
+    private struct MountInfoLine {
+        var device: Range<Int>
+        var mountpoint: Range<Int>
+        var type: Range<Int>
+        var source: Range<Int>?
+
+        /// nil unless the line has the six leading fields, a `-` at the seventh field or later,
+        /// and a type after it.
+        init?(_ text: UnsafeBufferPointer<UInt8>, _ line: Range<Int>) {
+            var cursor = line.lowerBound
+            func nextField() -> Range<Int>? {
+                while cursor < line.upperBound && text[cursor] == UInt8(ascii: " ") { cursor += 1 }
+                guard cursor < line.upperBound else { return nil }
+                let start = cursor
+                while cursor < line.upperBound && text[cursor] != UInt8(ascii: " ") { cursor += 1 }
+                return start..<cursor
+            }
+            var index = 0
+            var device: Range<Int>?
+            var mountpoint: Range<Int>?
+            while let field = nextField() {
+                if index == 2 { device = field }
+                if index == 4 { mountpoint = field }
+                if index >= 6 && field.count == 1 && text[field.lowerBound] == UInt8(ascii: "-") {
+                    guard let device, let mountpoint, let type = nextField() else { return nil }
+                    self.device = device
+                    self.mountpoint = mountpoint
+                    self.type = type
+                    self.source = nextField()
+                    return
+                }
+                index += 1
+            }
+            return nil
+        }
     }
 
     /// `/proc/self/mounts` (qemu-ga's fallback): keeps sources that start with `/`, except
@@ -86,16 +133,36 @@ public enum MountTable {
         return mounts
     }
 
-    private static func parseDevice(_ field: ArraySlice<UInt8>) -> DeviceNumber? {
-        let parts = field.split(separator: UInt8(ascii: ":"), omittingEmptySubsequences: false)
-        guard parts.count == 2, let major = UInt32(String(decoding: parts[0], as: UTF8.self)),
-            let minor = UInt32(String(decoding: parts[1], as: UTF8.self))
-        else { return nil }
-        return DeviceNumber(major: major, minor: minor)
+    /// `major:minor` in decimal; nil for anything else.
+    private static func parseDevice<Field: Collection<UInt8>>(_ field: Field) -> DeviceNumber? {
+        var numbers: (UInt32, UInt32) = (0, 0)
+        var digits = (0, 0)
+        var afterColon = false
+        for byte in field {
+            if byte == UInt8(ascii: ":") && !afterColon {
+                afterColon = true
+                continue
+            }
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            let value = UInt32(byte - UInt8(ascii: "0"))
+            if afterColon {
+                guard digits.1 < 9 else { return nil }
+                numbers.1 = numbers.1 * 10 + value
+                digits.1 += 1
+            } else {
+                guard digits.0 < 9 else { return nil }
+                numbers.0 = numbers.0 * 10 + value
+                digits.0 += 1
+            }
+        }
+        guard afterColon, digits.0 > 0, digits.1 > 0 else { return nil }
+        return DeviceNumber(major: numbers.0, minor: numbers.1)
     }
 
     /// Undoes the kernel's escaping: `\040` for a space, `\134` (or `\\`) for a backslash.
-    static func decode(_ field: ArraySlice<UInt8>) -> String {
+    static func decode<Field: Collection<UInt8>>(_ field: Field) -> String {
+        // Most paths have no escapes: then the bytes are the string.
+        if !field.contains(UInt8(ascii: "\\")) { return String(decoding: field, as: UTF8.self) }
         let bytes = Array(field)
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count)

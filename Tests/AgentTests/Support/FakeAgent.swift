@@ -186,3 +186,14 @@ final class FakeConnection {
         return nil
     }
 }
+
+/// What a scripted agent received, collected from its thread.
+final class RequestsBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var objects: [[String: Any]] = []
+    private var texts: [String] = []
+    func append(_ object: [String: Any]) { lock.lock(); objects.append(object); lock.unlock() }
+    func appendRaw(_ text: String) { lock.lock(); texts.append(text); lock.unlock() }
+    var all: [[String: Any]] { lock.lock(); defer { lock.unlock() }; return objects }
+    var raw: [String] { lock.lock(); defer { lock.unlock() }; return texts }
+}
