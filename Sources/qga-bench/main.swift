@@ -116,7 +116,7 @@ struct Bench: ParsableCommand {
 extension Bench {
     func runScale(size: Int) throws {
         guard let scaleData else { throw ValidationError("--scale-size needs --scale-data.") }
-        let all = (agents + [reference]).compactMap(Self.split).map { AgentUnderTest(label: $0.0, path: $0.1) }
+        let all = (agents + referenceSpecs).compactMap(Self.split).map { AgentUnderTest(label: $0.0, path: $0.1) }
         let directory = String(scaleData[..<(scaleData.lastIndex(of: "/") ?? scaleData.startIndex)])
         let run = ScaleRun(size: size, agents: all, freezeMountpoints: freezeMountpoint, replyDirectory: directory.isEmpty ? "." : directory)
         let figures = try run.run()
