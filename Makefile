@@ -6,7 +6,7 @@ BUILD_DEPS = libjson-c-dev pkg-config gcc binutils
 TEST_DEPS = $(BUILD_DEPS) qemu-guest-agent socat e2fsprogs xfsprogs util-linux
 
 .PHONY: all build release run test unit-test vm-test deps test-deps oracles clean bench profile client \
-	install deb rpm package-deps package-test
+	install deb rpm tarball package-deps package-test
 
 all: build
 
@@ -25,17 +25,25 @@ build: deps
 DIST = dist
 AGENT_SOURCES := $(shell find Sources/SystemCalls Sources/QGAProtocol Sources/Channel Sources/ProcessRunner \
 	Sources/FreezeHooks Sources/Commands Sources/qemu-ga-swift Sources/CLinux Sources/CJSONC Embedded -type f)
-release: deps $(DIST)/qemu-ga-swift
+# json-c's licence text (MIT), shipped with every package and the tarball: json-c is linked
+# into the binary. Taken from Debian's json-c source package (scripts/fetch-jsonc-copying.sh).
+JSONC_COPYING = $(DIST)/json-c.COPYING
+release: deps $(DIST)/qemu-ga-swift $(JSONC_COPYING)
 
 $(DIST)/qemu-ga-swift: $(AGENT_SOURCES) scripts/build-embedded.sh
 	scripts/build-embedded.sh $@
 
+$(JSONC_COPYING):
+	scripts/fetch-jsonc-copying.sh $@
+
 # --- Install and packages (packaging/, debian/, docs/qemu-ga-swift.8) -------------------------
-# make install [DESTDIR=...] [LAYOUT=debian|fedora] [PREFIX=/usr] [SBINDIR=...] ...
-# installs dist/qemu-ga-swift (make release first: root rarely has Swift) where the
+# make install [DESTDIR=...] [LAYOUT=debian|fedora] [PREFIX=/usr] [SBINDIR=...] [AGENT=...] ...
+# installs AGENT (dist/qemu-ga-swift; make release first: root rarely has Swift) where the
 # distribution's qemu-ga lives, with `qemu-ga` as a symlink to it, the systemd unit and udev
 # rule, the SysV init script, the settings file, the fsfreeze hook with its empty .d directory,
-# the samples, a commented /etc/qemu/qemu-ga.conf and the man pages.
+# the samples, a commented /etc/qemu/qemu-ga.conf, the man pages and the licence texts (ours,
+# Apache-2.0, and json-c's, MIT: json-c is linked into the binary).
+AGENT ?= $(DIST)/qemu-ga-swift
 LAYOUT ?= debian
 PREFIX ?= /usr
 SYSCONFDIR ?= /etc
@@ -52,6 +60,7 @@ ENVFILE ?= $(SYSCONFDIR)/default/qemu-guest-agent
 INITDIR ?= $(SYSCONFDIR)/init.d
 INITNAME = qemu-guest-agent
 SAMPLEDIR ?= $(DOCDIR)/examples
+LICENSEDIR ?= $(DOCDIR)
 else ifeq ($(LAYOUT),fedora)
 SBINDIR ?= $(PREFIX)/bin
 UNITDIR ?= $(PREFIX)/lib/systemd/system
@@ -62,6 +71,7 @@ ENVFILE ?= $(SYSCONFDIR)/sysconfig/qemu-ga
 INITDIR ?= $(SYSCONFDIR)/rc.d/init.d
 INITNAME = qemu-ga
 SAMPLEDIR ?= $(PREFIX)/share/qemu/qemu-ga
+LICENSEDIR ?= $(PREFIX)/share/licenses/qemu-ga-swift
 else
 $(error LAYOUT must be debian or fedora)
 endif
@@ -71,11 +81,13 @@ SUBST = sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@ENVFILE@|$(ENVFILE)|g' \
 	-e 's|@INITSCRIPT@|$(INITDIR)/$(INITNAME)|g' -e 's|@SAMPLEDIR@|$(SAMPLEDIR)|g'
 
 install:
-	@test -x $(DIST)/qemu-ga-swift || { echo "$(DIST)/qemu-ga-swift is missing: run 'make release' first" >&2; exit 1; }
+	@test -x $(AGENT) || { echo "$(AGENT) is missing: run 'make release' first" >&2; exit 1; }
+	@test -f $(JSONC_COPYING) || { echo "$(JSONC_COPYING) is missing: run 'make release' first" >&2; exit 1; }
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(UDEVRULESDIR) \
 		$(DESTDIR)$(HOOKDIR)/fsfreeze-hook.d $(DESTDIR)$(dir $(ENVFILE)) $(DESTDIR)$(INITDIR) \
-		$(DESTDIR)$(SYSCONFDIR)/qemu $(DESTDIR)$(SAMPLEDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(LOGDIR)
-	install -m 0755 $(DIST)/qemu-ga-swift $(DESTDIR)$(SBINDIR)/qemu-ga-swift
+		$(DESTDIR)$(SYSCONFDIR)/qemu $(DESTDIR)$(SAMPLEDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(LOGDIR) \
+		$(DESTDIR)$(LICENSEDIR)
+	install -m 0755 $(AGENT) $(DESTDIR)$(SBINDIR)/qemu-ga-swift
 	ln -sf qemu-ga-swift $(DESTDIR)$(SBINDIR)/qemu-ga
 	$(SUBST) packaging/qemu-guest-agent.service.in > $(DESTDIR)$(UNITDIR)/qemu-guest-agent.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/qemu-guest-agent.service
@@ -90,39 +102,69 @@ install:
 	install -m 0644 hooks/fsfreeze-hook.d/*.sample $(DESTDIR)$(SAMPLEDIR)/
 	gzip -9n < docs/qemu-ga-swift.8 > $(DESTDIR)$(MANDIR)/man8/qemu-ga-swift.8.gz
 	ln -sf qemu-ga-swift.8.gz $(DESTDIR)$(MANDIR)/man8/qemu-ga.8.gz
+	install -m 0644 LICENSE $(DESTDIR)$(LICENSEDIR)/LICENSE
+	install -m 0644 $(JSONC_COPYING) $(DESTDIR)$(LICENSEDIR)/json-c.COPYING
 
-# Debian package from the release binary: dist/qemu-ga-swift_<version>_<arch>.deb. Built in a
-# copy under .build-pkg/ because dpkg-buildpackage writes into the parent directory.
+# Packages and tarballs for every architecture in PACKAGE_ARCHES (x86_64 aarch64), each from
+# the release binary of that architecture (make release ARCH=A: dist/qemu-ga-swift for x86_64,
+# dist/A/qemu-ga-swift otherwise), into dist/. make deb-A, rpm-A, tarball-A build one.
+# aarch64 joins when `make release ARCH=aarch64` builds (issue 15); until then
+# `make deb PACKAGE_ARCHES="x86_64 aarch64"` needs dist/aarch64/qemu-ga-swift made by hand.
+PACKAGE_ARCHES ?= x86_64
+agent_of = $(if $(filter x86_64,$(1)),$(DIST)/qemu-ga-swift,$(DIST)/$(1)/qemu-ga-swift)
+debarch_of = $(if $(filter x86_64,$(1)),amd64,$(if $(filter aarch64,$(1)),arm64,$(1)))
+VERSION := $(shell sed -n 's/.*static let release = "\(.*\)".*/\1/p' Sources/Commands/Core/AgentVersion.swift)
+
 PACKAGE_DEPS = debhelper dpkg-dev fakeroot lintian rpm groff man-db devscripts systemd gzip busybox-static socat \
-	mmdebstrap
+	mmdebstrap binutils-aarch64-linux-gnu file
 package-deps:
 	@scripts/install-deps.sh $(PACKAGE_DEPS)
 
-deb: release package-deps
-	rm -rf .build-pkg/deb && mkdir -p .build-pkg/deb/src
-	cp -a Makefile debian packaging hooks docs .build-pkg/deb/src/
-	mkdir -p .build-pkg/deb/src/$(DIST) && cp -a $(DIST)/qemu-ga-swift .build-pkg/deb/src/$(DIST)/
-	cd .build-pkg/deb/src && dpkg-buildpackage -b --no-sign -Zxz
-	rm -f $(DIST)/qemu-ga-swift_*.deb
-	mv .build-pkg/deb/qemu-ga-swift_*.deb $(DIST)/
-	@ls -l $(DIST)/qemu-ga-swift_*.deb
+# (deb-A and the others are not .PHONY: make skips pattern rules for phony targets)
+.PHONY: tarball
+deb: $(foreach a,$(PACKAGE_ARCHES),deb-$(a))
+rpm: $(foreach a,$(PACKAGE_ARCHES),rpm-$(a))
+tarball: $(foreach a,$(PACKAGE_ARCHES),tarball-$(a))
 
-# RPM in Fedora's layout from the same binary (rpmbuild from Debian's rpm package):
-# dist/qemu-ga-swift-<version>-1.<arch>.rpm.
-VERSION := $(shell sed -n 's/.*static let release = "\(.*\)".*/\1/p' Sources/Commands/Core/AgentVersion.swift)
-rpm: release package-deps
-	rm -rf .build-pkg/rpm && mkdir -p .build-pkg/rpm
-	rpmbuild -bb --quiet --define "_topdir $(CURDIR)/.build-pkg/rpm" --define "srcdir $(CURDIR)" \
-		--define "pkgversion $(VERSION)" packaging/qemu-ga-swift.spec
-	rm -f $(DIST)/qemu-ga-swift-*.rpm
-	mv .build-pkg/rpm/RPMS/*/qemu-ga-swift-*.rpm $(DIST)/
-	@ls -l $(DIST)/qemu-ga-swift-*.rpm
+# The release binary of one architecture, checked to be that architecture's ELF file.
+release-%:
+	$(MAKE) release ARCH=$*
+	scripts/check-agent-binary.sh $* $(call agent_of,$*)
 
-# Tests of make install, the unit, the SysV script, the .deb, the .rpm and the man page
-# (packaging/test-packages.sh), and of the .deb replacing Debian's qemu-guest-agent and purged
-# in a Debian 12 chroot (packaging/test-deb-chroot.sh, root; the rootfs is cached in
-# .build-pkg/chroot/). Nothing is installed on this machine.
-package-test: deb rpm
+# Debian package: dist/qemu-ga-swift_<version>_<amd64|arm64>.deb, built (dpkg-buildpackage -a,
+# nothing compiled) in a copy under .build-pkg/ because dpkg-buildpackage writes into the
+# parent directory.
+deb-%: release-% package-deps
+	rm -rf .build-pkg/deb-$* && mkdir -p .build-pkg/deb-$*/src/$(DIST)
+	cp -a Makefile LICENSE debian packaging hooks docs .build-pkg/deb-$*/src/
+	cp -a $(call agent_of,$*) $(JSONC_COPYING) .build-pkg/deb-$*/src/$(DIST)/
+	cd .build-pkg/deb-$*/src && dpkg-buildpackage -b --no-sign -Zxz -a$(call debarch_of,$*)
+	rm -f $(DIST)/qemu-ga-swift_*_$(call debarch_of,$*).deb
+	mv .build-pkg/deb-$*/qemu-ga-swift_*_$(call debarch_of,$*).deb $(DIST)/
+	@ls -l $(DIST)/qemu-ga-swift_*_$(call debarch_of,$*).deb
+
+# RPM in Fedora's layout (rpmbuild from Debian's rpm package, --target):
+# dist/qemu-ga-swift-<version>-1.<x86_64|aarch64>.rpm.
+rpm-%: release-% package-deps
+	rm -rf .build-pkg/rpm-$* && mkdir -p .build-pkg/rpm-$*
+	rpmbuild -bb --quiet --target $* --define "_topdir $(CURDIR)/.build-pkg/rpm-$*" --define "srcdir $(CURDIR)" \
+		--define "agent $(CURDIR)/$(call agent_of,$*)" --define "pkgversion $(VERSION)" packaging/qemu-ga-swift.spec
+	rm -f $(DIST)/qemu-ga-swift-*.$*.rpm
+	mv .build-pkg/rpm-$*/RPMS/*/qemu-ga-swift-*.$*.rpm $(DIST)/
+	@ls -l $(DIST)/qemu-ga-swift-*.$*.rpm
+
+# For every other distribution: dist/qemu-ga-swift-<version>-<arch>-linux.tar.gz, the binary,
+# the service files of each init system, the hook, samples, man page, licences and
+# packaging/install.sh (sh install.sh [--uninstall]).
+tarball-%: release-%
+	scripts/make-tarball.sh $* $(call agent_of,$*) $(DIST)/qemu-ga-swift-$(VERSION)-$*-linux.tar.gz
+
+# Tests of make install, the unit, the SysV and OpenRC scripts, the .debs, the .rpms, the
+# tarballs and their install.sh, and the man page (packaging/test-packages.sh), and of the .deb
+# replacing Debian's qemu-guest-agent and purged in a Debian 12 chroot
+# (packaging/test-deb-chroot.sh, root; the rootfs is cached in .build-pkg/chroot/). Nothing is
+# installed on this machine.
+package-test: deb rpm tarball
 	packaging/test-packages.sh
 	packaging/test-deb-chroot.sh
 
