@@ -116,7 +116,7 @@ debarch_of = $(if $(filter x86_64,$(1)),amd64,$(if $(filter aarch64,$(1)),arm64,
 VERSION := $(shell sed -n 's/.*static let release = "\(.*\)".*/\1/p' Sources/Commands/Core/AgentVersion.swift)
 
 PACKAGE_DEPS = debhelper dpkg-dev fakeroot lintian rpm groff man-db devscripts systemd gzip busybox-static socat \
-	mmdebstrap binutils-aarch64-linux-gnu file
+	mmdebstrap
 package-deps:
 	@scripts/install-deps.sh $(PACKAGE_DEPS)
 
@@ -210,13 +210,23 @@ unit-test: test-deps oracles release
 vm-test:
 	SWIFT=$(SWIFT) vm/e2e.sh
 
-# The .deb in a real Debian 12 guest (systemd, udev, the Debian kernel; the image is built by
-# mmdebstrap once and cached in .build-vm/debian/): apt-get install over Debian's
-# qemu-guest-agent, freeze, restarts, hot-unplug, purge, reboot, shutdown (vm/README.md).
-# Installs its own host packages; logs in .build-vm/debian/logs/.
-.PHONY: debian-vm-test
-debian-vm-test: deb
+# The .deb in real Debian guests booted under TCG from mmdebstrap images cached in .build-vm/
+# (vm/debian/build-image.sh; vm/README.md): Debian 12 with systemd (every scenario: apt-get
+# install over Debian's qemu-guest-agent, freeze, restarts, hot-unplug, purge, reboot,
+# shutdown), Debian 13 and Debian 11 with systemd (install, freeze, kill -9, purge,
+# reinstall, shutdown), and Debian 12 without systemd (sysvinit + OpenRC: the .deb's SysV
+# script, then the tarball's install.sh with OpenRC, two reboots, shutdown). Each installs
+# its own host packages; logs in .build-vm/debian*/logs/.
+.PHONY: debian-vm-test debian12-vm-test debian13-vm-test debian11-vm-test debian12-sysv-vm-test
+debian-vm-test: debian12-vm-test debian13-vm-test debian11-vm-test debian12-sysv-vm-test
+debian12-vm-test: deb
 	vm/debian/test.sh
+debian13-vm-test: deb
+	SUITE=trixie vm/debian/test.sh
+debian11-vm-test: deb
+	SUITE=bullseye vm/debian/test.sh
+debian12-sysv-vm-test: deb tarball
+	SUITE=bookworm GUEST_INIT=sysv vm/debian/test.sh
 
 clean:
 	rm -rf .build .build-pkg run $(DIST)
