@@ -2,7 +2,11 @@
 # compares it with Debian's qemu-ga. Each target installs the Debian packages it needs.
 
 SWIFT ?= swift
-BUILD_DEPS = libjson-c-dev pkg-config gcc binutils
+# libjson-c-dev and pkg-config: `swift build` (glibc, the tests). The rest: the shipped static
+# binary (musl's headers and libc.a, json-c's source built by cmake, libgcc and strip).
+BUILD_DEPS = libjson-c-dev pkg-config gcc binutils musl-dev cmake dpkg-dev
+# The aarch64 cross build: musl and kernel headers for arm64, the cross gcc's libgcc and strip.
+AARCH64_DEPS = musl-dev:arm64 linux-libc-dev:arm64 gcc-aarch64-linux-gnu
 TEST_DEPS = $(BUILD_DEPS) qemu-guest-agent socat e2fsprogs xfsprogs util-linux
 
 .PHONY: all build release run test unit-test vm-test deps test-deps oracles clean bench profile client \
@@ -19,22 +23,35 @@ test-deps:
 build: deps
 	$(SWIFT) build
 
-# The binary that ships (what the packages install and every binary-level test runs):
-# dist/qemu-ga-swift, the agent built in Embedded Swift (scripts/build-embedded.sh: no Swift
-# runtime, stripped). `swift build` and `swift test` build the same sources in normal Swift.
+# The binary that ships (what the packages install and every binary-level test runs), one per
+# architecture, fully static against musl with json-c inside (scripts/build-embedded.sh:
+# Embedded Swift, no Swift runtime, no shared library, stripped): `make release` writes
+# dist/qemu-ga-swift (x86_64), `make release ARCH=aarch64` dist/aarch64/qemu-ga-swift (a cross
+# build), and each json-c's licence beside it. `swift build` and `swift test` build the same
+# sources in normal Swift against glibc.
 DIST = dist
+ARCH ?= x86_64
 AGENT_SOURCES := $(shell find Sources/SystemCalls Sources/QGAProtocol Sources/Channel Sources/ProcessRunner \
-	Sources/FreezeHooks Sources/Commands Sources/qemu-ga-swift Sources/CLinux Sources/CJSONC Embedded -type f)
-# json-c's licence text (MIT), shipped with every package and the tarball: json-c is linked
-# into the binary. Taken from Debian's json-c source package (scripts/fetch-jsonc-copying.sh).
-JSONC_COPYING = $(DIST)/json-c.COPYING
-release: deps $(DIST)/qemu-ga-swift $(JSONC_COPYING)
+	Sources/FreezeHooks Sources/Commands Sources/qemu-ga-swift Sources/CLinux Sources/CJSONC Embedded -type f) \
+	scripts/build-embedded.sh scripts/build-jsonc.sh scripts/musl-cc
+ifeq ($(ARCH),x86_64)
+RELEASE_BINARY = $(DIST)/qemu-ga-swift
+else ifeq ($(ARCH),aarch64)
+RELEASE_BINARY = $(DIST)/aarch64/qemu-ga-swift
+else
+$(error ARCH must be x86_64 or aarch64)
+endif
+release: deps $(if $(filter aarch64,$(ARCH)),aarch64-deps) $(RELEASE_BINARY)
 
-$(DIST)/qemu-ga-swift: $(AGENT_SOURCES) scripts/build-embedded.sh
-	scripts/build-embedded.sh $@
+.PHONY: aarch64-deps
+aarch64-deps:
+	@scripts/install-deps.sh $(AARCH64_DEPS)
 
-$(JSONC_COPYING):
-	scripts/fetch-jsonc-copying.sh $@
+$(DIST)/qemu-ga-swift: $(AGENT_SOURCES)
+	scripts/build-embedded.sh --arch x86_64 $@
+
+$(DIST)/aarch64/qemu-ga-swift: $(AGENT_SOURCES)
+	scripts/build-embedded.sh --arch aarch64 $@
 
 # --- Install and packages (packaging/, debian/, docs/qemu-ga-swift.8) -------------------------
 # make install [DESTDIR=...] [LAYOUT=debian|fedora] [PREFIX=/usr] [SBINDIR=...] [AGENT=...] ...
@@ -44,6 +61,8 @@ $(JSONC_COPYING):
 # the samples, a commented /etc/qemu/qemu-ga.conf, the man pages and the licence texts (ours,
 # Apache-2.0, and json-c's, MIT: json-c is linked into the binary).
 AGENT ?= $(DIST)/qemu-ga-swift
+# the release build puts json-c's licence beside each binary
+JSONC_COPYING ?= $(dir $(AGENT))json-c.COPYING
 LAYOUT ?= debian
 PREFIX ?= /usr
 SYSCONFDIR ?= /etc
@@ -108,9 +127,7 @@ install:
 # Packages and tarballs for every architecture in PACKAGE_ARCHES (x86_64 aarch64), each from
 # the release binary of that architecture (make release ARCH=A: dist/qemu-ga-swift for x86_64,
 # dist/A/qemu-ga-swift otherwise), into dist/. make deb-A, rpm-A, tarball-A build one.
-# aarch64 joins when `make release ARCH=aarch64` builds (issue 15); until then
-# `make deb PACKAGE_ARCHES="x86_64 aarch64"` needs dist/aarch64/qemu-ga-swift made by hand.
-PACKAGE_ARCHES ?= x86_64
+PACKAGE_ARCHES ?= x86_64 aarch64
 agent_of = $(if $(filter x86_64,$(1)),$(DIST)/qemu-ga-swift,$(DIST)/$(1)/qemu-ga-swift)
 debarch_of = $(if $(filter x86_64,$(1)),amd64,$(if $(filter aarch64,$(1)),arm64,$(1)))
 VERSION := $(shell sed -n 's/.*static let release = "\(.*\)".*/\1/p' Sources/Commands/Core/AgentVersion.swift)
@@ -137,7 +154,7 @@ release-%:
 deb-%: release-% package-deps
 	rm -rf .build-pkg/deb-$* && mkdir -p .build-pkg/deb-$*/src/$(DIST)
 	cp -a Makefile LICENSE debian packaging hooks docs .build-pkg/deb-$*/src/
-	cp -a $(call agent_of,$*) $(JSONC_COPYING) .build-pkg/deb-$*/src/$(DIST)/
+	cp -a $(call agent_of,$*) $(dir $(call agent_of,$*))json-c.COPYING .build-pkg/deb-$*/src/$(DIST)/
 	cd .build-pkg/deb-$*/src && dpkg-buildpackage -b --no-sign -Zxz -a$(call debarch_of,$*)
 	rm -f $(DIST)/qemu-ga-swift_*_$(call debarch_of,$*).deb
 	mv .build-pkg/deb-$*/qemu-ga-swift_*_$(call debarch_of,$*).deb $(DIST)/

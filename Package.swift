@@ -74,7 +74,7 @@ let package = Package(
             dependencies: ["Commands", "QGAProtocol"]
         ),
         .testTarget(name: "AgentTests", dependencies: ["QGAProtocol"]),
-        .testTarget(name: "SystemCallsTests", dependencies: ["SystemCalls"]),
+        .testTarget(name: "SystemCallsTests", dependencies: ["SystemCalls", "CLinux"]),
         .testTarget(name: "ProcessRunnerTests", dependencies: ["ProcessRunner"]),
         .testTarget(name: "FreezeHooksTests", dependencies: ["FreezeHooks", "ProcessRunner"]),
     ]

@@ -16,20 +16,24 @@ const char *_swift_stdlib_strtod_clocale(const char *text, double *result) {
 }
 
 /* The Embedded standard library seeds its hashing from arc4random_buf, which glibc has only
- * since 2.36 (Debian 12); defined here over getrandom(2) (glibc 2.25), the binary also runs on
- * glibc 2.34 systems such as RHEL 9. */
-#include <errno.h>
-#include <sys/random.h>
+ * since 2.36 and musl not at all: defined here over CLinux's random bytes (getrandom(2), or
+ * /dev/urandom on kernels before 3.17). */
+#include "CLinux.h"
 
 void arc4random_buf(void *buffer, size_t length) {
-    unsigned char *bytes = buffer;
-    while (length > 0) {
-        ssize_t got = getrandom(bytes, length, 0);
-        if (got < 0) {
-            if (errno == EINTR) continue;
-            abort(); /* no randomness at all: nothing sensible to go on with */
-        }
-        bytes += got;
-        length -= (size_t)got;
-    }
+    /* Hash seeds need no cryptographic strength: early at boot, when getrandom would wait for the
+     * kernel's entropy pool (minutes on old kernels without jitter entropy), /dev/urandom now. */
+    if (clinux_random_bytes(buffer, length, GRND_NONBLOCK) == (ssize_t)length) return;
+    if (clinux_random_bytes_using(buffer, length, 0, NULL, "/dev/urandom") == (ssize_t)length) return;
+    abort(); /* no randomness at all: nothing sensible to go on with */
+}
+
+/* The C entry point of the shipped binary. Embedded Swift has no CommandLine, so argv is saved
+ * for ThisProcess.arguments before the executable's top-level code (compiled as qga_swift_main,
+ * scripts/build-embedded.sh) starts. */
+int qga_swift_main(int argc, char **argv);
+
+int main(int argc, char **argv) {
+    clinux_set_arguments(argc, argv);
+    return qga_swift_main(argc, argv);
 }

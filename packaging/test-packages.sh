@@ -250,7 +250,7 @@ SCRIPTS="packaging/qemu-guest-agent.init.in hooks/fsfreeze-hook hooks/fsfreeze-h
 hooks/fsfreeze-hook.d/postgresql-checkpoint.sh.sample debian/qemu-ga-swift.postinst debian/qemu-ga-swift.postrm
 debian/qemu-ga-swift.preinst packaging/qemu-guest-agent.default.in packaging/test-packages.sh
 packaging/test-deb-chroot.sh packaging/install.sh packaging/qemu-guest-agent.openrc.in packaging/qemu-guest-agent.confd.in
-scripts/make-tarball.sh scripts/check-agent-binary.sh scripts/fetch-jsonc-copying.sh vm/debian/test.sh
+scripts/make-tarball.sh scripts/check-agent-binary.sh vm/debian/test.sh
 vm/debian/build-image.sh vm/debian/customize.sh"
 for script in $SCRIPTS; do
     check "sh -n $script" sh -n "$script"
@@ -470,7 +470,7 @@ for a in $PACKAGE_ARCHES; do
     same_files() {
         T=$WORK/tar-$a/$tname
         cmp "$T/qemu-ga-swift" "$(agent_of "$a")" && cmp "$T/install.sh" packaging/install.sh &&
-            cmp "$T/json-c.COPYING" dist/json-c.COPYING && cmp "$T/LICENSE" LICENSE &&
+            cmp "$T/json-c.COPYING" "$(dirname "$(agent_of "$a")")/json-c.COPYING" && cmp "$T/LICENSE" LICENSE &&
             cmp "$T/qemu-ga-swift.8" docs/qemu-ga-swift.8 && cmp "$T/fsfreeze-hook" hooks/fsfreeze-hook &&
             for f in qemu-guest-agent.service.in qemu-guest-agent.rules qemu-guest-agent.init.in \
                 qemu-guest-agent.default.in qemu-guest-agent.openrc.in qemu-guest-agent.confd.in qemu-ga.conf; do

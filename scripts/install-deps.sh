@@ -9,5 +9,9 @@ done
 echo "installing:$missing"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+# PKG:ARCH (the aarch64 cross build's musl-dev:arm64, ...) needs that architecture in dpkg.
+for arch in $(printf '%s\n' $missing | sed -n 's/.*:\(.*\)$/\1/p' | sort -u); do
+    dpkg --print-foreign-architectures | grep -qx "$arch" || $SUDO dpkg --add-architecture "$arch"
+done
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null

@@ -9,8 +9,8 @@
 #     qemu-ga.conf  fsfreeze-hook  fsfreeze-hook.d/ (empty)  samples/*.sample
 #     qemu-ga-swift.8  LICENSE  json-c.COPYING
 # (.in files hold @PLACEHOLDERS@ that install.sh fills for the layout). json-c's licence text
-# comes from JSONC_COPYING (default dist/json-c.COPYING). Owners root, fixed times: the same
-# inputs give the same bytes.
+# is the one the release build put beside BINARY. Owners root, fixed times: the same inputs
+# give the same bytes.
 set -eu
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 ARCH=${1:?usage: make-tarball.sh ARCH BINARY OUTPUT}
@@ -33,7 +33,7 @@ install -m 0755 hooks/fsfreeze-hook "$D/fsfreeze-hook"
 install -m 0644 hooks/fsfreeze-hook.d/*.sample "$D/samples/"
 install -m 0644 docs/qemu-ga-swift.8 "$D/qemu-ga-swift.8"
 install -m 0644 LICENSE "$D/LICENSE"
-install -m 0644 "${JSONC_COPYING:-$REPO/dist/json-c.COPYING}" "$D/json-c.COPYING"
+install -m 0644 "$(dirname "$BIN")/json-c.COPYING" "$D/json-c.COPYING"
 chmod 755 "$D" "$D/fsfreeze-hook.d" "$D/samples"
 # the newest commit's time, or the epoch outside git
 mtime=$(git log -1 --format=@%ct 2>/dev/null || echo @0)

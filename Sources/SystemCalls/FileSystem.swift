@@ -62,7 +62,7 @@ extension FileSystem {
     /// a creation retry: O_EXCL never reuses a name).
     private static func randomLetters(_ count: Int) -> String {
         var bytes = [UInt8](repeating: 0, count: count)
-        let filled = bytes.withUnsafeMutableBytes { clinux_random_bytes($0.baseAddress, $0.count) }
+        let filled = bytes.withUnsafeMutableBytes { clinux_random_bytes($0.baseAddress, $0.count, UInt32(GRND_NONBLOCK)) }
         if filled != count {
             var state = MonotonicClock.nanoseconds() ^ (UInt64(UInt32(bitPattern: getpid())) << 32)
             for index in bytes.indices {

@@ -61,8 +61,7 @@ extension FileDescriptor {
     /// A new stream socket of `family`, close-on-exec. The corresponding C function is
     /// `socket(2)`.
     public static func streamSocket(family: Int32) throws(Errno) -> FileDescriptor {
-        let type = Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
-        return FileDescriptor(rawValue: try callingOnce { socket(family, type, 0) })
+        FileDescriptor(rawValue: try callingOnce { socket(family, CLINUX_SOCK_STREAM_CLOEXEC, 0) })
     }
 
     /// A new stream socket connected to `address`; closed again when the connect fails. The

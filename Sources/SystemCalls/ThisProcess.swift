@@ -3,10 +3,15 @@ import CLinux
 
 /// This process: its arguments, environment and signal dispositions.
 public enum ThisProcess {
-    /// argv as the kernel passed it (Embedded Swift has no `CommandLine`).
+    /// argv as the kernel passed it. Embedded Swift has no `CommandLine`: there the C `main`
+    /// of the shipped binary saved it (Embedded/EmbeddedRuntime.c).
     public static var arguments: [String] {
+        #if hasFeature(Embedded)
         guard let argv = clinux_argv() else { return [] }
         return (0..<Int(clinux_argc())).map { argv[$0].map { String(cString: $0) } ?? "" }
+        #else
+        return CommandLine.arguments
+        #endif
     }
 
     /// The value of the environment variable `name`, if set.

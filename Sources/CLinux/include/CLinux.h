@@ -6,7 +6,6 @@
 #include <linux/vm_sockets.h>
 #include <getopt.h> /* getopt_long: the agent's command line, as qemu-ga parses it */
 #include <syslog.h>
-#include <malloc.h> /* malloc_trim: the heap given back after a huge request */
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -27,13 +26,31 @@ static inline int clinux_openat(int directory, const char *path, int flags, mode
 }
 static inline int clinux_fcntl(int fd, int command, int argument) { return fcntl(fd, command, argument); }
 static inline int clinux_ioctl(int fd, unsigned long request, void *argument) { return ioctl(fd, request, argument); }
+/* SOCK_STREAM and SOCK_CLOEXEC are enum constants in glibc and plain macros in musl: one
+   constant both import the same way. */
+static const int CLINUX_SOCK_STREAM_CLOEXEC = SOCK_STREAM | SOCK_CLOEXEC;
+/* The heap's free pages back to the kernel after a huge request. glibc keeps freed memory
+   mapped until malloc_trim; musl has no malloc_trim, and its malloc returns freed memory to
+   the kernel by itself. */
+#ifdef __GLIBC__
+#include <malloc.h>
+static inline void clinux_release_free_heap(void) { malloc_trim(0); }
+#else
+static inline void clinux_release_free_heap(void) {}
+#endif
 /* SIG_IGN is a cast macro Swift cannot import. */
 static inline void clinux_ignore_signal(int signal_number) { signal(signal_number, SIG_IGN); }
-/* getrandom(2) without waiting for the kernel's entropy pool: -1 (EAGAIN) early at boot. */
-static inline ssize_t clinux_random_bytes(void *buffer, size_t length) {
-    return getrandom(buffer, length, GRND_NONBLOCK);
-}
-/* The process's argv, saved at startup (CLinux.c): Embedded Swift has no CommandLine. */
+/* Random bytes from getrandom(2) (`flags` as there), or, on kernels older than 3.17 (RHEL 7's
+   3.10) where it fails with ENOSYS, from /dev/urandom. Fills all of `buffer` or returns -1 with
+   errno: EAGAIN early at boot with GRND_NONBLOCK, when the kernel has no entropy yet. (CLinux.c) */
+ssize_t clinux_random_bytes(void *buffer, size_t length, unsigned int flags);
+/* The same with the system call supplied, so a test can answer ENOSYS and force the fallback;
+   with `get` NULL, straight from `fallback_path`. */
+ssize_t clinux_random_bytes_using(void *buffer, size_t length, unsigned int flags,
+                                  ssize_t (*get)(void *, size_t, unsigned int), const char *fallback_path);
+/* The process's argv, as `main` received it: Embedded Swift has no CommandLine, so the shipped
+   binary's C `main` (Embedded/EmbeddedRuntime.c) saves it here before the Swift code starts. */
+void clinux_set_arguments(int argc, char **argv);
 int clinux_argc(void);
 char **clinux_argv(void);
 extern char **environ;

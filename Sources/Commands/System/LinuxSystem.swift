@@ -249,15 +249,15 @@ public final class LinuxSystem: GuestSystem {
     }
 
     public func hardwareAddress(ofInterface name: String) throws(SystemCallError) -> [UInt8]? {
-        let sock = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard sock >= 0 else { throw SystemCallError.last(.socket) }
-        defer { close(sock) }
+        let sock: FileDescriptor
+        do { sock = try FileDescriptor.streamSocket(family: AF_INET) } catch { throw SystemCallError(.socket, errno: error) }
+        defer { try? sock.close() }
         var request = ifreq()
         withUnsafeMutableBytes(of: &request.ifr_ifrn.ifrn_name) { raw in
             for (index, byte) in name.utf8.prefix(raw.count - 1).enumerated() { raw[index] = byte }
         }
         let found = withUnsafeMutablePointer(to: &request) { pointer in
-            (try? FileDescriptor(rawValue: sock).control(UInt(SIOCGIFHWADDR), pointer)) == 0
+            (try? sock.control(UInt(SIOCGIFHWADDR), pointer)) == 0
         }
         guard found else { return nil }
         return withUnsafeBytes(of: &request.ifr_ifru.ifru_hwaddr.sa_data) { Array($0.prefix(6)) }
