@@ -138,7 +138,7 @@ def s2_swap(s):
     """apt-get install ./our.deb over Debian's qemu-guest-agent -> ours answers, started by the
     .deb's SysV script."""
     s.out("mkdir -p /mnt/pkg /root/pkg && mount -o ro LABEL=qga-pkg /mnt/pkg && "
-          "cp /mnt/pkg/* /root/pkg/ && umount /mnt/pkg")
+          "cp /mnt/pkg/*.deb /mnt/pkg/*.tar.gz /root/pkg/ && umount /mnt/pkg")
     old = s.agent_pid()
     rc, out, took = s.apt(f"install -y {s.deb_in_guest}")
     s.metric("swap_apt_install_s", took)
