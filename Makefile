@@ -133,7 +133,7 @@ debarch_of = $(if $(filter x86_64,$(1)),amd64,$(if $(filter aarch64,$(1)),arm64,
 VERSION := $(shell sed -n 's/.*static let release = "\(.*\)".*/\1/p' Sources/Commands/Core/AgentVersion.swift)
 
 PACKAGE_DEPS = debhelper dpkg-dev fakeroot lintian rpm groff man-db devscripts systemd gzip busybox-static socat \
-	mmdebstrap
+	mmdebstrap cpio
 package-deps:
 	@scripts/install-deps.sh $(PACKAGE_DEPS)
 
@@ -182,7 +182,7 @@ tarball-%: release-%
 # (packaging/test-deb-chroot.sh, root; the rootfs is cached in .build-pkg/chroot/). Nothing is
 # installed on this machine.
 package-test: deb rpm tarball
-	packaging/test-packages.sh
+	PACKAGE_ARCHES="$(PACKAGE_ARCHES)" packaging/test-packages.sh
 	packaging/test-deb-chroot.sh
 
 run: release

@@ -1,6 +1,6 @@
 #!/bin/sh
 # packaging/test-packages.sh: tests of how guests install and run the agent (make package-test,
-# part of make test). Needs, for every architecture in PACKAGE_ARCHES (default x86_64), the
+# part of make test). Needs, for every architecture in PACKAGE_ARCHES (default x86_64 aarch64), the
 # release binary (make release), the .deb (make deb), the .rpm (make rpm) and the tarball
 # (make tarball) in dist/; never installs a package on this machine and never touches its
 # services (agents run on unix sockets in a temporary directory, install.sh runs with --root).
@@ -71,7 +71,7 @@ fails() { ! "$@"; }
 
 VERSION=$(sed -n 's/.*static let release = "\(.*\)".*/\1/p' Sources/Commands/Core/AgentVersion.swift)
 ARCH=$(dpkg --print-architecture)
-PACKAGE_ARCHES=${PACKAGE_ARCHES:-x86_64}
+PACKAGE_ARCHES=${PACKAGE_ARCHES:-x86_64 aarch64}
 debarch_of() { case "$1" in x86_64) echo amd64 ;; aarch64) echo arm64 ;; *) echo "$1" ;; esac; }
 agent_of() { if [ "$1" = x86_64 ]; then echo "$REPO/dist/qemu-ga-swift"; else echo "$REPO/dist/$1/qemu-ga-swift"; fi; }
 # The host's own package runs the functional checks (maintainer scripts, unit, SysV script).
