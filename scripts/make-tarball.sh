@@ -35,8 +35,9 @@ install -m 0644 docs/qemu-ga-swift.8 "$D/qemu-ga-swift.8"
 install -m 0644 LICENSE "$D/LICENSE"
 install -m 0644 "$(dirname "$BIN")/json-c.COPYING" "$D/json-c.COPYING"
 chmod 755 "$D" "$D/fsfreeze-hook.d" "$D/samples"
-# the newest commit's time, or the epoch outside git
-mtime=$(git log -1 --format=@%ct 2>/dev/null || echo @0)
+# every entry dated to the release's debian/changelog entry (as dpkg-buildpackage's
+# SOURCE_DATE_EPOCH): the same sources give the same bytes, whatever the commit
+mtime=@$(dpkg-parsechangelog -S Timestamp -l debian/changelog)
 tar -C "$STAGE" --sort=name --owner=0 --group=0 --numeric-owner --mtime="$mtime" -cf - "$NAME" | gzip -9n >"$OUTPUT.tmp"
 mv "$OUTPUT.tmp" "$OUTPUT"
 echo "make-tarball: $OUTPUT, $(wc -c <"$OUTPUT") bytes"
