@@ -331,7 +331,15 @@ install_all() {
     else
         case "$INIT" in
             systemd) systemctl start qemu-guest-agent.service ;;
-            openrc) rc-service qemu-guest-agent start ;;
+            openrc)
+                # OpenRC can still hold a service of this name as started when no agent runs:
+                # a removed package's SysV script that OpenRC started at boot, stopped by the
+                # package's prerm behind OpenRC's back (seen on Debian with openrc: "already
+                # been started", and nothing ran). Reset that state first.
+                if ! pidof qemu-ga-swift qemu-ga >/dev/null 2>&1; then
+                    rc-service qemu-guest-agent zap >/dev/null 2>&1 || true
+                fi
+                rc-service qemu-guest-agent start ;;
             sysv) "$INITDIR/$INITNAME" start ;;
         esac
         say "started"
