@@ -265,8 +265,9 @@ def s9_uninstall(s):
     left = leftover_paths(s, manifest)
     s.check("every path of the manifest is gone (directories others own excepted)", not left.strip(),
             left.replace("\n", "; "))
-    s.check("no agent runs, the service is unknown to OpenRC", s.agent_pid() == 0
-            and s.sh(f"rc-service -e {SERVICE}")[0] != 0)
+    pid, known = s.agent_pid(), s.sh(f"rc-service -e {SERVICE}; echo $?")[1].strip()
+    s.check("no agent runs, the service is unknown to OpenRC (rc-service -e fails)", pid == 0 and known != "0",
+            f"pid {pid}, rc-service -e: {known}")
     name = os.path.basename(s.tarball_in_guest)[:-len(".tar.gz")]
     rc, out = s.sh(f"sh /root/pkg/{q(name)}/install.sh", 120)
     s.check("install.sh again", rc == 0 and s.wait_answers(60) is not None, out)
