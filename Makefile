@@ -10,7 +10,7 @@ AARCH64_DEPS = musl-dev:arm64 linux-libc-dev:arm64 gcc-aarch64-linux-gnu
 TEST_DEPS = $(BUILD_DEPS) qemu-guest-agent socat e2fsprogs xfsprogs util-linux python3-gi
 
 .PHONY: all build release run test unit-test vm-test deps test-deps oracles clean bench profile client \
-	install deb rpm package-deps package-test
+	install deb rpm tarball package-deps package-test
 
 all: build
 
@@ -31,7 +31,7 @@ build: deps
 # sources in normal Swift against glibc.
 DIST = dist
 ARCH ?= x86_64
-AGENT_SOURCES := $(shell find Sources/SystemCalls Sources/QGAProtocol Sources/CommandLineOptions Sources/Channel Sources/ProcessRunner \
+AGENT_SOURCES := $(shell find 2>/dev/null Sources/SystemCalls Sources/QGAProtocol Sources/CommandLineOptions Sources/Channel Sources/ProcessRunner \
 	Sources/FreezeHooks Sources/Commands Sources/qemu-ga-swift Sources/CLinux Sources/CJSONC Embedded -type f) \
 	scripts/build-embedded.sh scripts/build-jsonc.sh scripts/musl-cc
 ifeq ($(ARCH),x86_64)
@@ -54,11 +54,15 @@ $(DIST)/aarch64/qemu-ga-swift: $(AGENT_SOURCES)
 	scripts/build-embedded.sh --arch aarch64 $@
 
 # --- Install and packages (packaging/, debian/, docs/qemu-ga-swift.8) -------------------------
-# make install [DESTDIR=...] [LAYOUT=debian|fedora] [PREFIX=/usr] [SBINDIR=...] ...
-# installs dist/qemu-ga-swift (make release first: root rarely has Swift) where the
+# make install [DESTDIR=...] [LAYOUT=debian|fedora] [PREFIX=/usr] [SBINDIR=...] [AGENT=...] ...
+# installs AGENT (dist/qemu-ga-swift; make release first: root rarely has Swift) where the
 # distribution's qemu-ga lives, with `qemu-ga` as a symlink to it, the systemd unit and udev
 # rule, the SysV init script, the settings file, the fsfreeze hook with its empty .d directory,
-# the samples, a commented /etc/qemu/qemu-ga.conf and the man pages.
+# the samples, a commented /etc/qemu/qemu-ga.conf, the man pages and the licence texts (ours,
+# Apache-2.0, and json-c's, MIT: json-c is linked into the binary).
+AGENT ?= $(DIST)/qemu-ga-swift
+# the release build puts json-c's licence beside each binary
+JSONC_COPYING ?= $(dir $(AGENT))json-c.COPYING
 LAYOUT ?= debian
 PREFIX ?= /usr
 SYSCONFDIR ?= /etc
@@ -75,6 +79,7 @@ ENVFILE ?= $(SYSCONFDIR)/default/qemu-guest-agent
 INITDIR ?= $(SYSCONFDIR)/init.d
 INITNAME = qemu-guest-agent
 SAMPLEDIR ?= $(DOCDIR)/examples
+LICENSEDIR ?= $(DOCDIR)
 else ifeq ($(LAYOUT),fedora)
 SBINDIR ?= $(PREFIX)/bin
 UNITDIR ?= $(PREFIX)/lib/systemd/system
@@ -85,6 +90,7 @@ ENVFILE ?= $(SYSCONFDIR)/sysconfig/qemu-ga
 INITDIR ?= $(SYSCONFDIR)/rc.d/init.d
 INITNAME = qemu-ga
 SAMPLEDIR ?= $(PREFIX)/share/qemu/qemu-ga
+LICENSEDIR ?= $(PREFIX)/share/licenses/qemu-ga-swift
 else
 $(error LAYOUT must be debian or fedora)
 endif
@@ -94,11 +100,13 @@ SUBST = sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@ENVFILE@|$(ENVFILE)|g' \
 	-e 's|@INITSCRIPT@|$(INITDIR)/$(INITNAME)|g' -e 's|@SAMPLEDIR@|$(SAMPLEDIR)|g'
 
 install:
-	@test -x $(DIST)/qemu-ga-swift || { echo "$(DIST)/qemu-ga-swift is missing: run 'make release' first" >&2; exit 1; }
+	@test -x $(AGENT) || { echo "$(AGENT) is missing: run 'make release' first" >&2; exit 1; }
+	@test -f $(JSONC_COPYING) || { echo "$(JSONC_COPYING) is missing: run 'make release' first" >&2; exit 1; }
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(UDEVRULESDIR) \
 		$(DESTDIR)$(HOOKDIR)/fsfreeze-hook.d $(DESTDIR)$(dir $(ENVFILE)) $(DESTDIR)$(INITDIR) \
-		$(DESTDIR)$(SYSCONFDIR)/qemu $(DESTDIR)$(SAMPLEDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(LOGDIR)
-	install -m 0755 $(DIST)/qemu-ga-swift $(DESTDIR)$(SBINDIR)/qemu-ga-swift
+		$(DESTDIR)$(SYSCONFDIR)/qemu $(DESTDIR)$(SAMPLEDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(LOGDIR) \
+		$(DESTDIR)$(LICENSEDIR)
+	install -m 0755 $(AGENT) $(DESTDIR)$(SBINDIR)/qemu-ga-swift
 	ln -sf qemu-ga-swift $(DESTDIR)$(SBINDIR)/qemu-ga
 	$(SUBST) packaging/qemu-guest-agent.service.in > $(DESTDIR)$(UNITDIR)/qemu-guest-agent.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/qemu-guest-agent.service
@@ -113,40 +121,68 @@ install:
 	install -m 0644 hooks/fsfreeze-hook.d/*.sample $(DESTDIR)$(SAMPLEDIR)/
 	gzip -9n < docs/qemu-ga-swift.8 > $(DESTDIR)$(MANDIR)/man8/qemu-ga-swift.8.gz
 	ln -sf qemu-ga-swift.8.gz $(DESTDIR)$(MANDIR)/man8/qemu-ga.8.gz
+	install -m 0644 LICENSE $(DESTDIR)$(LICENSEDIR)/LICENSE
+	install -m 0644 $(JSONC_COPYING) $(DESTDIR)$(LICENSEDIR)/json-c.COPYING
 
-# Debian package from the release binary: dist/qemu-ga-swift_<version>_<arch>.deb. Built in a
-# copy under .build-pkg/ because dpkg-buildpackage writes into the parent directory.
+# Packages and tarballs for every architecture in PACKAGE_ARCHES (x86_64 aarch64), each from
+# the release binary of that architecture (make release ARCH=A: dist/qemu-ga-swift for x86_64,
+# dist/A/qemu-ga-swift otherwise), into dist/. make deb-A, rpm-A, tarball-A build one.
+PACKAGE_ARCHES ?= x86_64 aarch64
+agent_of = $(if $(filter x86_64,$(1)),$(DIST)/qemu-ga-swift,$(DIST)/$(1)/qemu-ga-swift)
+debarch_of = $(if $(filter x86_64,$(1)),amd64,$(if $(filter aarch64,$(1)),arm64,$(1)))
+VERSION := $(shell sed -n 's/.*static let release = "\(.*\)".*/\1/p' Sources/Commands/Core/AgentVersion.swift)
+
 PACKAGE_DEPS = debhelper dpkg-dev fakeroot lintian rpm groff man-db devscripts systemd gzip busybox-static socat \
-	mmdebstrap
+	mmdebstrap cpio
 package-deps:
 	@scripts/install-deps.sh $(PACKAGE_DEPS)
 
-deb: release package-deps
-	rm -rf .build-pkg/deb && mkdir -p .build-pkg/deb/src
-	cp -a Makefile debian packaging hooks docs .build-pkg/deb/src/
-	mkdir -p .build-pkg/deb/src/$(DIST) && cp -a $(DIST)/qemu-ga-swift .build-pkg/deb/src/$(DIST)/
-	cd .build-pkg/deb/src && dpkg-buildpackage -b --no-sign -Zxz
-	rm -f $(DIST)/qemu-ga-swift_*.deb
-	mv .build-pkg/deb/qemu-ga-swift_*.deb $(DIST)/
-	@ls -l $(DIST)/qemu-ga-swift_*.deb
+# (deb-A and the others are not .PHONY: make skips pattern rules for phony targets)
+.PHONY: tarball
+deb: $(foreach a,$(PACKAGE_ARCHES),deb-$(a))
+rpm: $(foreach a,$(PACKAGE_ARCHES),rpm-$(a))
+tarball: $(foreach a,$(PACKAGE_ARCHES),tarball-$(a))
 
-# RPM in Fedora's layout from the same binary (rpmbuild from Debian's rpm package):
-# dist/qemu-ga-swift-<version>-1.<arch>.rpm.
-VERSION := $(shell sed -n 's/.*static let release = "\(.*\)".*/\1/p' Sources/Commands/Core/AgentVersion.swift)
-rpm: release package-deps
-	rm -rf .build-pkg/rpm && mkdir -p .build-pkg/rpm
-	rpmbuild -bb --quiet --define "_topdir $(CURDIR)/.build-pkg/rpm" --define "srcdir $(CURDIR)" \
-		--define "pkgversion $(VERSION)" packaging/qemu-ga-swift.spec
-	rm -f $(DIST)/qemu-ga-swift-*.rpm
-	mv .build-pkg/rpm/RPMS/*/qemu-ga-swift-*.rpm $(DIST)/
-	@ls -l $(DIST)/qemu-ga-swift-*.rpm
+# The release binary of one architecture, checked to be that architecture's ELF file.
+release-%:
+	$(MAKE) release ARCH=$*
+	scripts/check-agent-binary.sh $* $(call agent_of,$*)
 
-# Tests of make install, the unit, the SysV script, the .deb, the .rpm and the man page
-# (packaging/test-packages.sh), and of the .deb replacing Debian's qemu-guest-agent and purged
-# in a Debian 12 chroot (packaging/test-deb-chroot.sh, root; the rootfs is cached in
-# .build-pkg/chroot/). Nothing is installed on this machine.
-package-test: deb rpm
-	packaging/test-packages.sh
+# Debian package: dist/qemu-ga-swift_<version>_<amd64|arm64>.deb, built (dpkg-buildpackage -a,
+# nothing compiled) in a copy under .build-pkg/ because dpkg-buildpackage writes into the
+# parent directory.
+deb-%: release-% package-deps
+	rm -rf .build-pkg/deb-$* && mkdir -p .build-pkg/deb-$*/src/$(DIST)
+	cp -a Makefile LICENSE debian packaging hooks docs .build-pkg/deb-$*/src/
+	cp -a $(call agent_of,$*) $(dir $(call agent_of,$*))json-c.COPYING .build-pkg/deb-$*/src/$(DIST)/
+	cd .build-pkg/deb-$*/src && dpkg-buildpackage -b --no-sign -Zxz -a$(call debarch_of,$*)
+	rm -f $(DIST)/qemu-ga-swift_*_$(call debarch_of,$*).deb
+	mv .build-pkg/deb-$*/qemu-ga-swift_*_$(call debarch_of,$*).deb $(DIST)/
+	@ls -l $(DIST)/qemu-ga-swift_*_$(call debarch_of,$*).deb
+
+# RPM in Fedora's layout (rpmbuild from Debian's rpm package, --target):
+# dist/qemu-ga-swift-<version>-1.<x86_64|aarch64>.rpm.
+rpm-%: release-% package-deps
+	rm -rf .build-pkg/rpm-$* && mkdir -p .build-pkg/rpm-$*
+	rpmbuild -bb --quiet --target $* --define "_topdir $(CURDIR)/.build-pkg/rpm-$*" --define "srcdir $(CURDIR)" \
+		--define "agent $(CURDIR)/$(call agent_of,$*)" --define "pkgversion $(VERSION)" packaging/qemu-ga-swift.spec
+	rm -f $(DIST)/qemu-ga-swift-*.$*.rpm
+	mv .build-pkg/rpm-$*/RPMS/*/qemu-ga-swift-*.$*.rpm $(DIST)/
+	@ls -l $(DIST)/qemu-ga-swift-*.$*.rpm
+
+# For every other distribution: dist/qemu-ga-swift-<version>-<arch>-linux.tar.gz, the binary,
+# the service files of each init system, the hook, samples, man page, licences and
+# packaging/install.sh (sh install.sh [--uninstall]).
+tarball-%: release-%
+	scripts/make-tarball.sh $* $(call agent_of,$*) $(DIST)/qemu-ga-swift-$(VERSION)-$*-linux.tar.gz
+
+# Tests of make install, the unit, the SysV and OpenRC scripts, the .debs, the .rpms, the
+# tarballs and their install.sh, and the man page (packaging/test-packages.sh), and of the .deb
+# replacing Debian's qemu-guest-agent and purged in a Debian 12 chroot
+# (packaging/test-deb-chroot.sh, root; the rootfs is cached in .build-pkg/chroot/). Nothing is
+# installed on this machine.
+package-test: deb rpm tarball
+	PACKAGE_ARCHES="$(PACKAGE_ARCHES)" packaging/test-packages.sh
 	packaging/test-deb-chroot.sh
 
 run: release
@@ -219,13 +255,23 @@ vm-test:
 vm-test-aarch64:
 	SWIFT=$(SWIFT) VM_ARCH=aarch64 vm/e2e.sh
 
-# The .deb in a real Debian 12 guest (systemd, udev, the Debian kernel; the image is built by
-# mmdebstrap once and cached in .build-vm/debian/): apt-get install over Debian's
-# qemu-guest-agent, freeze, restarts, hot-unplug, purge, reboot, shutdown (vm/README.md).
-# Installs its own host packages; logs in .build-vm/debian/logs/.
-.PHONY: debian-vm-test
-debian-vm-test: deb
+# The .deb in real Debian guests booted under TCG from mmdebstrap images cached in .build-vm/
+# (vm/debian/build-image.sh; vm/README.md): Debian 12 with systemd (every scenario: apt-get
+# install over Debian's qemu-guest-agent, freeze, restarts, hot-unplug, purge, reboot,
+# shutdown), Debian 13 and Debian 11 with systemd (install, freeze, kill -9, purge,
+# reinstall, shutdown), and Debian 12 without systemd (sysvinit + OpenRC: the .deb's SysV
+# script, then the tarball's install.sh with OpenRC, two reboots, shutdown). Each installs
+# its own host packages; logs in .build-vm/debian*/logs/.
+.PHONY: debian-vm-test debian12-vm-test debian13-vm-test debian11-vm-test debian12-sysv-vm-test
+debian-vm-test: debian12-vm-test debian13-vm-test debian11-vm-test debian12-sysv-vm-test
+debian12-vm-test: deb
 	vm/debian/test.sh
+debian13-vm-test: deb
+	SUITE=trixie vm/debian/test.sh
+debian11-vm-test: deb
+	SUITE=bullseye vm/debian/test.sh
+debian12-sysv-vm-test: deb tarball
+	SUITE=bookworm GUEST_INIT=sysv vm/debian/test.sh
 
 clean:
 	rm -rf .build .build-pkg run $(DIST)

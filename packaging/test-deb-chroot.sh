@@ -12,8 +12,9 @@
 set -u
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
-DEB=$(ls dist/qemu-ga-swift_*.deb 2>/dev/null)
-[ -n "$DEB" ] || { echo "no dist/qemu-ga-swift_*.deb: run make deb" >&2; exit 1; }
+# the package of this machine's architecture (the chroot runs its maintainer scripts)
+DEB=$(ls dist/qemu-ga-swift_*_"$(dpkg --print-architecture)".deb 2>/dev/null)
+[ -n "$DEB" ] || { echo "no dist/qemu-ga-swift_*_$(dpkg --print-architecture).deb: run make deb" >&2; exit 1; }
 [ "$(id -u)" -eq 0 ] || { echo "test-deb-chroot.sh needs root (chroot)" >&2; exit 1; }
 DIR=$REPO/.build-pkg/chroot
 TAR=$DIR/bookworm-qemu-guest-agent.tar

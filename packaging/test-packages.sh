@@ -1,9 +1,16 @@
 #!/bin/sh
 # packaging/test-packages.sh: tests of how guests install and run the agent (make package-test,
-# part of make test). Needs dist/qemu-ga-swift (make release), dist/qemu-ga-swift_*.deb
-# (make deb) and dist/qemu-ga-swift-*.rpm (make rpm); never installs a package on this machine
-# and never touches its services (agents run on unix sockets in a temporary directory). Checks:
-#   - one version everywhere: AgentVersion.release, debian/changelog, the .deb, the .rpm;
+# part of make test). Needs, for every architecture in PACKAGE_ARCHES (default x86_64 aarch64), the
+# release binary (make release), the .deb (make deb), the .rpm (make rpm) and the tarball
+# (make tarball) in dist/; never installs a package on this machine and never touches its
+# services (agents run on unix sockets in a temporary directory, install.sh runs with --root).
+# Checks:
+#   - one version everywhere: AgentVersion.release, debian/changelog, the .debs, the .rpms;
+#   - per architecture: each package holds that architecture's binary, byte for byte, and
+#     depends on no shared library (dpkg-deb -I, rpm -qpR): the binary is static;
+#   - the tarballs: their exact contents; install.sh into fake roots for each init system
+#     and layout (trees, detection, kept settings, refusing foreign files) and --uninstall
+#     leaving the root as it was; the OpenRC script's argument building and port check;
 #   - make install in both layouts: the exact file tree and modes, no placeholder left;
 #   - the systemd unit: systemd-analyze verify; its ExecStart, expanded as systemd does with
 #     the shipped settings file, accepted by the agent (-D) with the hook on; the udev rule;
@@ -64,16 +71,30 @@ fails() { ! "$@"; }
 
 VERSION=$(sed -n 's/.*static let release = "\(.*\)".*/\1/p' Sources/Commands/Core/AgentVersion.swift)
 ARCH=$(dpkg --print-architecture)
-DEB=$(ls dist/qemu-ga-swift_*.deb 2>/dev/null)
-RPM=$(ls dist/qemu-ga-swift-*.rpm 2>/dev/null)
+PACKAGE_ARCHES=${PACKAGE_ARCHES:-x86_64 aarch64}
+debarch_of() { case "$1" in x86_64) echo amd64 ;; aarch64) echo arm64 ;; *) echo "$1" ;; esac; }
+agent_of() { if [ "$1" = x86_64 ]; then echo "$REPO/dist/qemu-ga-swift"; else echo "$REPO/dist/$1/qemu-ga-swift"; fi; }
+# The host's own package runs the functional checks (maintainer scripts, unit, SysV script).
+DEB=dist/qemu-ga-swift_${VERSION}_$ARCH.deb
+RPM=dist/qemu-ga-swift-$VERSION-1.$(uname -m).rpm
 
 # ------------------------------------------------------------------ version
 check "AgentVersion.release is a version ($VERSION)" sh -c "printf '%s' '$VERSION' | grep -Eqx '[0-9]+[.][0-9]+[.][0-9]+'"
 check "debian/changelog's version is AgentVersion.release" \
     same "$(dpkg-parsechangelog -S Version -l debian/changelog)" "$VERSION"
-check "exactly one .deb in dist/, named for the version" same "$DEB" "dist/qemu-ga-swift_${VERSION}_$ARCH.deb"
+expected_files() { # expected_files PATTERN: one dist/ name per architecture, sorted
+    for a in $PACKAGE_ARCHES; do
+        printf "$1\n" "$(debarch_of "$a")" "$a"
+    done | sort
+}
+check "the .debs in dist/: one per architecture ($PACKAGE_ARCHES), named for the version" \
+    same "$(ls dist/qemu-ga-swift_*.deb 2>&1)" "$(expected_files "dist/qemu-ga-swift_${VERSION}_%s%.0s.deb")"
+check "the .rpms in dist/: one per architecture, named for the version" \
+    same "$(ls dist/qemu-ga-swift-*.rpm 2>&1)" "$(expected_files "dist/qemu-ga-swift-$VERSION-1.%.0s%s.rpm")"
+check "the tarballs in dist/: one per architecture, named for the version" \
+    same "$(ls dist/qemu-ga-swift-*-linux.tar.gz 2>&1)" "$(expected_files "dist/qemu-ga-swift-$VERSION-%.0s%s-linux.tar.gz")"
 check "the .deb's version field" same "$(dpkg-deb -f "$DEB" Version 2>&1)" "$VERSION"
-check "exactly one .rpm in dist/, of the version" same "$(rpm -qp --qf '%{VERSION}' $RPM 2>&1)" "$VERSION"
+check "the .rpm's version" same "$(rpm -qp --qf '%{VERSION}' "$RPM" 2>&1)" "$VERSION"
 check "qemu-ga-swift -V names the version" sh -c "'$BIN' -V | grep -q 'qemu-ga-swift $VERSION'"
 
 # ------------------------------------------------------------------ make install
@@ -86,8 +107,10 @@ DEBIAN_TREE='/etc/default/qemu-guest-agent 644
 /lib/udev/rules.d/60-qemu-guest-agent.rules 644
 /usr/sbin/qemu-ga -> qemu-ga-swift
 /usr/sbin/qemu-ga-swift 755
+/usr/share/doc/qemu-ga-swift/LICENSE 644
 /usr/share/doc/qemu-ga-swift/examples/mysql-flush.sh.sample 644
 /usr/share/doc/qemu-ga-swift/examples/postgresql-checkpoint.sh.sample 644
+/usr/share/doc/qemu-ga-swift/json-c.COPYING 644
 /usr/share/man/man8/qemu-ga-swift.8.gz 644
 /usr/share/man/man8/qemu-ga.8.gz -> qemu-ga-swift.8.gz
 /var/log/qemu-ga/ 755'
@@ -100,6 +123,8 @@ FEDORA_TREE='/etc/qemu-ga/fsfreeze-hook 755
 /usr/bin/qemu-ga-swift 755
 /usr/lib/systemd/system/qemu-guest-agent.service 644
 /usr/lib/udev/rules.d/99-qemu-guest-agent.rules 644
+/usr/share/licenses/qemu-ga-swift/LICENSE 644
+/usr/share/licenses/qemu-ga-swift/json-c.COPYING 644
 /usr/share/man/man8/qemu-ga-swift.8.gz 644
 /usr/share/man/man8/qemu-ga.8.gz -> qemu-ga-swift.8.gz
 /usr/share/qemu/qemu-ga/mysql-flush.sh.sample 644
@@ -107,7 +132,7 @@ FEDORA_TREE='/etc/qemu-ga/fsfreeze-hook 755
 /var/log/qemu-ga/ 755'
 # The leaves of a tree (files, symlinks, empty directories) with their modes or targets.
 tree() {
-    (cd "$1" && find . -mindepth 1 \( -type f -o -type l -o -type d -empty \) | sort | while read -r f; do
+    (cd "$1" && find . -mindepth 1 \( -type f -o -type l -o -type d -empty \) | LC_ALL=C sort | while read -r f; do
         if [ -L "$f" ]; then echo "${f#.} -> $(readlink "$f")"
         elif [ -d "$f" ]; then echo "${f#.}/ $(stat -c %a "$f")"
         else echo "${f#.} $(stat -c %a "$f")"; fi
@@ -224,7 +249,9 @@ check "unit + an allow list in DAEMON_ARGS (empty block lists do not conflict)" 
 SCRIPTS="packaging/qemu-guest-agent.init.in hooks/fsfreeze-hook hooks/fsfreeze-hook.d/mysql-flush.sh.sample
 hooks/fsfreeze-hook.d/postgresql-checkpoint.sh.sample debian/qemu-ga-swift.postinst debian/qemu-ga-swift.postrm
 debian/qemu-ga-swift.preinst packaging/qemu-guest-agent.default.in packaging/test-packages.sh
-packaging/test-deb-chroot.sh"
+packaging/test-deb-chroot.sh packaging/install.sh packaging/qemu-guest-agent.openrc.in packaging/qemu-guest-agent.confd.in
+scripts/make-tarball.sh scripts/check-agent-binary.sh vm/debian/test.sh
+vm/debian/build-image.sh vm/debian/customize.sh"
 for script in $SCRIPTS; do
     check "sh -n $script" sh -n "$script"
     check "checkbashisms $script" checkbashisms -f "$script"
@@ -303,8 +330,40 @@ check "the SysV script has an LSB header with Provides: qemu-guest-agent" \
     grep -q '^# Provides: *qemu-guest-agent' "$WORK/debian/etc/init.d/qemu-guest-agent"
 
 # ------------------------------------------------------------------ the .deb
-check "lintian: no errors (warnings are documented in debian/*.lintian-overrides)" \
-    lintian --fail-on error "$DEB"
+for a in $PACKAGE_ARCHES; do
+    deb=dist/qemu-ga-swift_${VERSION}_$(debarch_of "$a").deb
+    check "lintian $deb: no error, no warning (the rest is documented in debian/*.lintian-overrides)" \
+        lintian --fail-on error,warning "$deb"
+    check "$deb: Architecture $(debarch_of "$a")" same "$(dpkg-deb -f "$deb" Architecture 2>&1)" "$(debarch_of "$a")"
+    check "$deb: its binary is dist's $a binary, byte for byte" sh -c "
+        dpkg-deb --fsys-tarfile '$deb' | tar -xOf - ./usr/sbin/qemu-ga-swift | cmp - '$(agent_of "$a")'"
+    # dpkg-deb -I: the control fields; the static binary needs no library, so no Depends at
+    # all (Pre-Depends: init-system-helpers is debhelper's, for the maintainer scripts)
+    no_shlib_depends() {
+        info=$(dpkg-deb -I "$1") || return 1
+        printf '%s\n' "$info" | grep -E '^ (Depends|Pre-Depends|Recommends):'
+        ! printf '%s\n' "$info" | grep -qE '^ (Depends|Recommends):' &&
+            same "$(printf '%s\n' "$info" | sed -n 's/^ Pre-Depends: //p' | sed 's/ (.*//')" init-system-helpers
+    }
+    check "$deb: dpkg-deb -I: no Depends on any library (static binary), only debhelper's Pre-Depends" no_shlib_depends "$deb"
+    rpm=dist/qemu-ga-swift-$VERSION-1.$a.rpm
+    check "$rpm: architecture $a" same "$(rpm -qp --qf '%{ARCH}' "$rpm" 2>&1)" "$a"
+    check "$rpm: its binary is dist's $a binary, byte for byte" sh -c "
+        rpm2cpio '$rpm' | (cd '$WORK' && rm -rf rpmx && mkdir rpmx && cd rpmx && cpio -idm --quiet ./usr/bin/qemu-ga-swift) &&
+        cmp '$WORK/rpmx/usr/bin/qemu-ga-swift' '$(agent_of "$a")'"
+    # rpm -qpR: only /bin/sh (the scriptlets), its own config() and rpmlib features that
+    # rpm 4.11 (RHEL 7) has: no library, no glibc symbol version, no zstd payload
+    rpm_requires() {
+        reqs=$(rpm -qpR "$1" 2>&1 | sort -u) || return 1
+        same "$reqs" "/bin/sh
+config(qemu-ga-swift) = $VERSION-1
+rpmlib(CompressedFileNames) <= 3.0.4-1
+rpmlib(FileDigests) <= 4.6.0-1
+rpmlib(PayloadFilesHavePrefix) <= 4.0-1
+rpmlib(PayloadIsXz) <= 5.2-1"
+    }
+    check "$rpm: rpm -qpR: no library, no glibc, nothing RHEL 7's rpm lacks" rpm_requires "$rpm"
+done
 DEB_PATHS=$(dpkg-deb -c "$DEB" | awk '{ $1 = $2 = $3 = $4 = $5 = ""; sub(/^ +/, ""); print }' | sed 's|^\./|/|; s|/$||' | sort)
 check "the .deb holds make install's tree (Debian layout) and its docs" contains "$DEB_PATHS" \
     /usr/sbin/qemu-ga-swift "/usr/sbin/qemu-ga -> qemu-ga-swift" /etc/qemu/fsfreeze-hook /etc/qemu/fsfreeze-hook.d \
@@ -312,9 +371,14 @@ check "the .deb holds make install's tree (Debian layout) and its docs" contains
     /lib/systemd/system/qemu-guest-agent.service /lib/udev/rules.d/60-qemu-guest-agent.rules \
     /usr/share/doc/qemu-ga-swift/examples/mysql-flush.sh.sample /usr/share/doc/qemu-ga-swift/examples/postgresql-checkpoint.sh.sample \
     /usr/share/man/man8/qemu-ga-swift.8.gz "/usr/share/man/man8/qemu-ga.8.gz -> qemu-ga-swift.8.gz" \
-    /usr/share/doc/qemu-ga-swift/copyright /usr/share/doc/qemu-ga-swift/changelog.gz /var/log/qemu-ga
-check "the .deb's binary is dist/qemu-ga-swift" sh -c "
-    dpkg-deb --fsys-tarfile '$DEB' | tar -xOf - ./usr/sbin/qemu-ga-swift | cmp - '$BIN'"
+    /usr/share/doc/qemu-ga-swift/copyright /usr/share/doc/qemu-ga-swift/changelog.gz /var/log/qemu-ga \
+    /usr/share/doc/qemu-ga-swift/json-c.COPYING
+copyright_names_licences() {
+    text=$(dpkg-deb --fsys-tarfile "$DEB" | tar -xOf - ./usr/share/doc/qemu-ga-swift/copyright) || return 1
+    contains "$text" "License: Apache-2.0" "Files: json-c/*" "License: Expat" &&
+        dpkg-deb --fsys-tarfile "$DEB" | tar -xOf - ./usr/share/doc/qemu-ga-swift/json-c.COPYING | cmp - dist/json-c.COPYING
+}
+check "the .deb's copyright: Apache-2.0, json-c's MIT (Expat) stanza; json-c's COPYING beside it" copyright_names_licences
 rm -rf "$WORK/ctl"
 dpkg-deb -e "$DEB" "$WORK/ctl"
 check "conffiles: the settings, the init script, the hook, qemu-ga.conf" same "$(sort "$WORK/ctl/conffiles")" \
@@ -326,8 +390,6 @@ check "Provides, Conflicts, Replaces: qemu-guest-agent" sh -c "
     [ \"\$(dpkg-deb -f '$DEB' Provides)\" = qemu-guest-agent ] &&
     [ \"\$(dpkg-deb -f '$DEB' Conflicts)\" = qemu-guest-agent ] &&
     [ \"\$(dpkg-deb -f '$DEB' Replaces)\" = qemu-guest-agent ]"
-check "Depends computed by dh_shlibdeps: libc6 and libjson-c5 only (no Swift runtime, no libstdc++)" same \
-    "$(dpkg-deb -f "$DEB" Depends | tr ',' '\n' | sed 's/^ *//; s/ .*//' | sort | tr '\n' ' ')" "libc6 libjson-c5 "
 check "postinst: debhelper's update-rc.d/invoke-rc.d and systemd start, then the udev replay" sh -c "
     grep -q 'update-rc.d qemu-guest-agent defaults' '$WORK/ctl/postinst' &&
     grep -q 'invoke-rc.d --skip-systemd-native qemu-guest-agent' '$WORK/ctl/postinst' &&
@@ -359,7 +421,7 @@ check "postinst configure succeeds where nothing runs (no systemd, no udev: no r
 RPM_PATHS=$(rpm -qlp "$RPM" 2>/dev/null | sort)
 rpm_expected() {
     printf '%s\n' "$FEDORA_TREE" | sed 's| .*||; s|/$||'
-    printf '%s\n' /etc/qemu /etc/qemu-ga /usr/share/qemu /usr/share/qemu/qemu-ga
+    printf '%s\n' /etc/qemu /etc/qemu-ga /usr/share/qemu /usr/share/qemu/qemu-ga /usr/share/licenses/qemu-ga-swift
 }
 check "rpm -qlp: make install's tree in Fedora's layout, with its directories" same "$RPM_PATHS" "$(rpm_expected | sort -u)"
 check "rpm config files: sysconfig, qemu-ga.conf, the hook" same "$(rpm -qcp "$RPM" 2>/dev/null | sort)" \
@@ -372,10 +434,182 @@ check "rpm scriptlets: %systemd_post/preun/postun_with_restart for the unit, the
     printf '%s\n' \"\$1\" | grep -q 'systemctl --no-reload disable --now qemu-guest-agent.service' &&
     printf '%s\n' \"\$1\" | grep -q 'systemctl try-restart qemu-guest-agent.service' &&
     printf '%s\n' \"\$1\" | grep -q 'udevadm trigger --subsystem-match=virtio-ports --action=add'" - "$RPM_SCRIPTS"
-check "rpm: Provides and Conflicts qemu-guest-agent; requires libjson-c.so.5" sh -c "
+check "rpm: Provides and Conflicts qemu-guest-agent; licence Apache-2.0 AND MIT, both texts as %license" sh -c "
     rpm -qp --provides '$RPM' | grep -q '^qemu-guest-agent = ' && rpm -qp --conflicts '$RPM' | grep -qx qemu-guest-agent &&
-    rpm -qpR '$RPM' | grep -q '^libjson-c.so.5()(64bit)'"
+    [ \"\$(rpm -qp --qf '%{LICENSE}' '$RPM')\" = 'Apache-2.0 AND MIT' ] &&
+    [ \"\$(rpm -qpL '$RPM' | sort | tr '\n' ' ')\" = '/usr/share/licenses/qemu-ga-swift/LICENSE /usr/share/licenses/qemu-ga-swift/json-c.COPYING ' ]"
 check "rpm scriptlets parse (sh -n)" sh -c "rpm -qp --qf '%{POSTIN}\n' '$RPM' | sh -n && rpm -qp --qf '%{PREUN}\n' '$RPM' | sh -n && rpm -qp --qf '%{POSTUN}\n' '$RPM' | sh -n"
+
+# ------------------------------------------------------------------ the tarballs and install.sh
+# tar tvzf as "PATH MODE OWNER" lines, the top directory cut off
+tar_listing() { tar -tvzf "$1" | awk '{ sub(/^[^\/]*\/?/, "", $6); if ($6 != "") print $6, $1, $2 }' | sort; }
+TAR_EXPECTED='LICENSE -rw-r--r-- 0/0
+fsfreeze-hook -rwxr-xr-x 0/0
+fsfreeze-hook.d/ drwxr-xr-x 0/0
+install.sh -rwxr-xr-x 0/0
+json-c.COPYING -rw-r--r-- 0/0
+qemu-ga-swift -rwxr-xr-x 0/0
+qemu-ga-swift.8 -rw-r--r-- 0/0
+qemu-ga.conf -rw-r--r-- 0/0
+qemu-guest-agent.confd.in -rw-r--r-- 0/0
+qemu-guest-agent.default.in -rw-r--r-- 0/0
+qemu-guest-agent.init.in -rw-r--r-- 0/0
+qemu-guest-agent.openrc.in -rw-r--r-- 0/0
+qemu-guest-agent.rules -rw-r--r-- 0/0
+qemu-guest-agent.service.in -rw-r--r-- 0/0
+samples/ drwxr-xr-x 0/0
+samples/mysql-flush.sh.sample -rw-r--r-- 0/0
+samples/postgresql-checkpoint.sh.sample -rw-r--r-- 0/0'
+for a in $PACKAGE_ARCHES; do
+    tarball=dist/qemu-ga-swift-$VERSION-$a-linux.tar.gz
+    tname=qemu-ga-swift-$VERSION-$a-linux
+    check "$tarball: one directory $tname/ with exactly the binary, service files, hook, samples, man page, licences, install.sh" \
+        same "$(tar_listing "$tarball" | LC_ALL=C sort)" "$(printf '%s\n' "$TAR_EXPECTED" | LC_ALL=C sort)"
+    check "$tarball: every entry under $tname/" sh -c "! tar -tzf '$tarball' | grep -v '^$tname/'"
+    rm -rf "$WORK/tar-$a" && mkdir -p "$WORK/tar-$a" && tar -xzf "$tarball" -C "$WORK/tar-$a"
+    same_files() {
+        T=$WORK/tar-$a/$tname
+        cmp "$T/qemu-ga-swift" "$(agent_of "$a")" && cmp "$T/install.sh" packaging/install.sh &&
+            cmp "$T/json-c.COPYING" "$(dirname "$(agent_of "$a")")/json-c.COPYING" && cmp "$T/LICENSE" LICENSE &&
+            cmp "$T/qemu-ga-swift.8" docs/qemu-ga-swift.8 && cmp "$T/fsfreeze-hook" hooks/fsfreeze-hook &&
+            for f in qemu-guest-agent.service.in qemu-guest-agent.rules qemu-guest-agent.init.in \
+                qemu-guest-agent.default.in qemu-guest-agent.openrc.in qemu-guest-agent.confd.in qemu-ga.conf; do
+                cmp "$T/$f" "packaging/$f" || return 1
+            done
+    }
+    check "$tarball: the $a binary and the files of the source tree, byte for byte" same_files
+done
+check "the tarball is reproducible (same inputs, same bytes)" sh -c "
+    mkdir -p '$WORK/again' && scripts/make-tarball.sh x86_64 '$BIN' '$WORK/again/qemu-ga-swift-$VERSION-x86_64-linux.tar.gz' >/dev/null &&
+    cmp '$WORK/again/qemu-ga-swift-$VERSION-x86_64-linux.tar.gz' dist/qemu-ga-swift-$VERSION-x86_64-linux.tar.gz"
+
+TAR=$WORK/tar-x86_64/qemu-ga-swift-$VERSION-x86_64-linux
+# fresh_root DIR [debian]: an empty root, Debian's when asked (/etc/debian_version)
+fresh_root() {
+    rm -rf "$1" && mkdir -p "$1/etc"
+    [ "${2:-}" = debian ] && echo 12.0 >"$1/etc/debian_version"
+    return 0
+}
+listing() { (cd "$1" && find . -mindepth 1 | LC_ALL=C sort); }
+for layout in debian fedora; do
+    for init in systemd sysv openrc; do
+        R=$WORK/root-$layout-$init
+        tag="[install.sh $layout/$init]"
+        fresh_root "$R" $layout
+        before=$(listing "$R")
+        installed() {
+            out=$(sh "$TAR/install.sh" --root "$R" --init $init 2>&1) || { echo "$out"; return 1; }
+            echo "$out"
+            printf '%s\n' "$out" | grep -q "installed qemu-ga-swift: $layout layout, $init"
+        }
+        check "$tag exit 0; the layout detected ($layout), the init system as asked" installed
+        if [ $layout = debian ]; then sbin=/usr/sbin hook=/etc/qemu/fsfreeze-hook; else sbin=/usr/bin hook=/etc/qemu-ga/fsfreeze-hook; fi
+        common() {
+            cmp "$R$sbin/qemu-ga-swift" "$BIN" && [ -x "$R$sbin/qemu-ga-swift" ] &&
+                [ "$(readlink "$R$sbin/qemu-ga")" = qemu-ga-swift ] && [ -x "$R$hook" ] &&
+                [ -d "$R$hook.d" ] && [ -z "$(ls -A "$R$hook.d")" ] && [ -d "$R/var/log/qemu-ga" ] &&
+                [ -f "$R/etc/qemu/qemu-ga.conf" ] && gzip -t "$R/usr/share/man/man8/qemu-ga-swift.8.gz" &&
+                [ "$(readlink "$R/usr/share/man/man8/qemu-ga.8.gz")" = qemu-ga-swift.8.gz ] &&
+                [ "$(find "$R/usr/share" -name json-c.COPYING | wc -l)" = 1 ] && [ "$(find "$R/usr/share" -name LICENSE | wc -l)" = 1 ] &&
+                [ "$(find "$R/usr/share" -name '*.sample' | wc -l)" = 2 ] && [ -x "$R/usr/share/qemu-ga-swift/install.sh" ]
+        }
+        check "$tag binary + qemu-ga link in $sbin, hook $hook with an empty .d, qemu-ga.conf, samples, man page, licences" common
+        # (the installed copy of install.sh holds the placeholders it fills)
+        check "$tag no @PLACEHOLDER@ left" sh -c "! grep -rIn --exclude=install.sh '@[A-Z]*@' '$R'"
+        service_files() {
+            case $init in
+                systemd)
+                    unit=$(find "$R" -name qemu-guest-agent.service) && [ -n "$unit" ] &&
+                        grep -q "^ExecStart=-$sbin/qemu-ga-swift " "$unit" && [ -n "$(find "$R" -name '*-qemu-guest-agent.rules')" ] &&
+                        [ -z "$(find "$R/etc" -path '*init.d*' -type f)" ] ;;
+                sysv)
+                    script=$(find "$R/etc" -path '*init.d/qemu-g*' -type f) && [ -x "$script" ] &&
+                        grep -qx "DAEMON=$sbin/qemu-ga-swift" "$script" && [ -z "$(find "$R" -name qemu-guest-agent.service)" ] ;;
+                openrc)
+                    [ "$(head -1 "$R/etc/init.d/qemu-guest-agent")" = '#!/sbin/openrc-run' ] &&
+                        grep -qx "command=$sbin/qemu-ga-swift" "$R/etc/init.d/qemu-guest-agent" &&
+                        grep -qx "FSFREEZE_HOOK_PATHNAME=$hook" "$R/etc/conf.d/qemu-guest-agent" &&
+                        [ "$(readlink "$R/etc/runlevels/default/qemu-guest-agent")" = /etc/init.d/qemu-guest-agent ] &&
+                        [ -z "$(find "$R" -name qemu-guest-agent.service)" ] ;;
+            esac
+        }
+        check "$tag only $init's service files, pointing at $sbin/qemu-ga-swift" service_files
+        manifest_complete() {
+            # every path the root gained is in the manifest, and the manifest names nothing else
+            gained=$(listing "$R" | sed 's|^\.||' | grep -vxF "$(printf '%s\n' "$before" | sed 's|^\.||')")
+            same "$(tail -n +2 "$R/var/lib/qemu-ga-swift/manifest" | LC_ALL=C sort)" "$(printf '%s\n' "$gained" | LC_ALL=C sort)"
+        }
+        check "$tag the manifest lists exactly the paths it created" manifest_complete
+        kept_settings() {
+            settings=$(find "$R/etc/default" "$R/etc/sysconfig" "$R/etc/conf.d" -type f 2>/dev/null | head -1)
+            echo 'BLOCK_RPCS=guest-exec' >>"$settings"
+            sh "$TAR/install.sh" --root "$R" --init $init >/dev/null && tail -1 "$settings" | grep -qx 'BLOCK_RPCS=guest-exec'
+        }
+        check "$tag a second run succeeds and keeps the edited settings file" kept_settings
+        echo "freeze ok" >"$R/var/log/qemu-ga/fsfreeze-hook.log"
+        uninstalled() {
+            sh "$R/usr/share/qemu-ga-swift/install.sh" --root "$R" --uninstall || return 1
+            same "$(listing "$R")" "$before"
+        }
+        check "$tag --uninstall (the installed copy) leaves the root exactly as before, the hook log too" uninstalled
+    done
+done
+# the layout of an Debian 12 image with systemd, and of an Alpine-like root with OpenRC
+detect() { # detect ROOT: the "layout, init" install.sh picks
+    sh "$TAR/install.sh" --root "$1" | sed -n 's/.*installed qemu-ga-swift: \([a-z]* layout, [a-z]*\),.*/\1/p'
+}
+detect_systemd() {
+    fresh_root "$WORK/det1" debian && mkdir -p "$WORK/det1/sbin" && ln -s /lib/systemd/systemd "$WORK/det1/sbin/init"
+    same "$(detect "$WORK/det1")" "debian layout, systemd"
+}
+check "[install.sh] detects Debian's layout and systemd (/sbin/init -> systemd) in an image" detect_systemd
+detect_openrc() {
+    fresh_root "$WORK/det2" && mkdir -p "$WORK/det2/sbin" && printf '#!/bin/sh\n' >"$WORK/det2/sbin/openrc-run" &&
+        chmod 755 "$WORK/det2/sbin/openrc-run"
+    same "$(detect "$WORK/det2")" "fedora layout, openrc"
+}
+check "[install.sh] detects OpenRC (openrc-run) and Fedora's layout (not Debian) in an Alpine-like image" detect_openrc
+detect_sysv() { fresh_root "$WORK/det3" debian; same "$(detect "$WORK/det3")" "debian layout, sysv"; }
+check "[install.sh] neither systemd nor OpenRC: SysV" detect_sysv
+refuses_foreign() {
+    fresh_root "$WORK/foreign" debian && mkdir -p "$WORK/foreign/usr/sbin" && echo distro >"$WORK/foreign/usr/sbin/qemu-ga"
+    out=$(sh "$TAR/install.sh" --root "$WORK/foreign" --init systemd 2>&1) && return 1
+    echo "$out"
+    printf '%s\n' "$out" | grep -q '/usr/sbin/qemu-ga' && [ "$(cat "$WORK/foreign/usr/sbin/qemu-ga")" = distro ] &&
+        [ ! -e "$WORK/foreign/var/lib/qemu-ga-swift/manifest" ] && [ ! -e "$WORK/foreign/usr/sbin/qemu-ga-swift" ]
+}
+check "[install.sh] a distribution's /usr/sbin/qemu-ga in the way: refuses, names it, installs nothing" refuses_foreign
+check "[install.sh] --uninstall with nothing installed fails" sh -c "! sh '$TAR/install.sh' --root '$WORK/det3x' --uninstall"
+check "[install.sh] --help exits 0 and names --uninstall; an unknown option exits 2" sh -c "
+    sh '$TAR/install.sh' --help | grep -q -- --uninstall; sh '$TAR/install.sh' --bogus 2>/dev/null; [ \$? -eq 2 ]"
+
+# The OpenRC script's start_pre, run as openrc-run would (the conf.d variables set), with the
+# built agent: the argument vector it builds, and that the agent accepts it (-D).
+OPENRC_SCRIPT=$WORK/root-debian-openrc-script
+sed "s|^command=.*|command=$BIN|" packaging/qemu-guest-agent.openrc.in | sed 's|@HOOK@|/etc/qemu/fsfreeze-hook|g' >"$OPENRC_SCRIPT"
+openrc_start_pre() { # openrc_start_pre VAR=value...: prints "args: ..." or the eerror
+    env "$@" QGA_CONF=/nonexistent sh -c 'eerror() { echo "eerror: $*"; }; . "$1"; start_pre && echo "args: $command_args"' - "$OPENRC_SCRIPT"
+}
+openrc_args() {
+    out=$(openrc_start_pre GA_METHOD=unix-listen GA_PATH="$WORK/o.sock" BLOCK_RPCS=guest-exec BLACKLIST_RPC=guest-set-time \
+        FSFREEZE_HOOK_PATHNAME=/srv/hook DAEMON_ARGS="-v --fsfreeze-timeout=300") || { echo "$out"; return 1; }
+    same "$out" "args: -d -f /run/qemu-ga.pid -m unix-listen -p $WORK/o.sock --block-rpcs=guest-set-time --block-rpcs=guest-exec -F/srv/hook -v --fsfreeze-timeout=300" || return 1
+    # shellcheck disable=SC2046
+    dump=$(QGA_CONF=/nonexistent "$BIN" $(printf '%s\n' "${out#args: -d -f /run/qemu-ga.pid }") -D) || return 1
+    contains "$dump" "method=unix-listen" "path=$WORK/o.sock" "block-rpcs=guest-set-time,guest-exec" "fsfreeze-hook=/srv/hook" \
+        "verbose=true" "fsfreeze-timeout=300"
+}
+check "[openrc] start_pre: GA_METHOD, GA_PATH, BLOCK_RPCS, BLACKLIST_RPC, FSFREEZE_HOOK_PATHNAME, DAEMON_ARGS reach the agent" openrc_args
+openrc_default() {
+    out=$(openrc_start_pre GA_PATH="$WORK/o.sock" GA_METHOD=unix-listen) || { echo "$out"; return 1; }
+    same "$out" "args: -d -f /run/qemu-ga.pid -m unix-listen -p $WORK/o.sock -F/etc/qemu/fsfreeze-hook "
+}
+check "[openrc] start_pre with empty settings: the default hook, nothing blocked" openrc_default
+openrc_no_port() {
+    out=$(openrc_start_pre GA_PATH="$WORK/no-such-port") && { echo "$out"; return 1; }
+    same "$out" "eerror: no org.qemu.guest_agent.0 port: the agent has nothing to serve"
+}
+check "[openrc] start_pre without the port: fails with the reason" openrc_no_port
 
 # ------------------------------------------------------------------ man page
 MAN=docs/qemu-ga-swift.8

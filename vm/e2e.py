@@ -273,6 +273,9 @@ class AgentClient:
         if isinstance(data, str):
             data = data.encode()
         self.log(">>", data.decode(errors="replace").rstrip())
+        # its own bound: the socket still holds the last recv's timeout, which can be a
+        # few milliseconds (seen: TimeoutError while a slow guest rebooted)
+        self.sock.settimeout(30)
         self.sock.sendall(data)
 
     def read_message(self, timeout):
