@@ -41,9 +41,9 @@ t0=$(date +%s)
 # The binary users get: dist/qemu-ga-swift from `make release` (Embedded Swift, stripped), or
 # dist/aarch64/qemu-ga-swift from `make release ARCH=aarch64`.
 if [ "${E2E_SKIP_BUILD:-0}" != 1 ]; then
-    if [ "$VM_ARCH" = x86_64 ]; then set -- release; else set -- release ARCH="$VM_ARCH"; fi
-    say "make $*"
-    make -s "$@" SWIFT="$SWIFT" >&2
+    # (not through set --: the script's own arguments go to e2e.py below)
+    say "make release ARCH=$VM_ARCH"
+    make -s release ARCH="$VM_ARCH" SWIFT="$SWIFT" >&2
 fi
 [ -x "$BIN" ] || { say "no agent binary at $BIN (make release ARCH=$VM_ARCH)"; exit 1; }
 t1=$(date +%s)
