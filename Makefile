@@ -63,6 +63,7 @@ $(DIST)/aarch64/qemu-ga-swift: $(AGENT_SOURCES)
 AGENT ?= $(DIST)/qemu-ga-swift
 # the release build puts json-c's licence beside each binary
 JSONC_COPYING ?= $(dir $(AGENT))json-c.COPYING
+MUSL_COPYRIGHT ?= $(dir $(AGENT))musl.COPYRIGHT
 LAYOUT ?= debian
 PREFIX ?= /usr
 SYSCONFDIR ?= /etc
@@ -123,6 +124,7 @@ install:
 	ln -sf qemu-ga-swift.8.gz $(DESTDIR)$(MANDIR)/man8/qemu-ga.8.gz
 	install -m 0644 LICENSE $(DESTDIR)$(LICENSEDIR)/LICENSE
 	install -m 0644 $(JSONC_COPYING) $(DESTDIR)$(LICENSEDIR)/json-c.COPYING
+	install -m 0644 $(MUSL_COPYRIGHT) $(DESTDIR)$(LICENSEDIR)/musl.COPYRIGHT
 
 # Packages and tarballs for every architecture in PACKAGE_ARCHES (x86_64 aarch64), each from
 # the release binary of that architecture (make release ARCH=A: dist/qemu-ga-swift for x86_64,
@@ -154,7 +156,8 @@ release-%:
 deb-%: release-% package-deps
 	rm -rf .build-pkg/deb-$* && mkdir -p .build-pkg/deb-$*/src/$(DIST)
 	cp -a Makefile LICENSE debian packaging hooks docs .build-pkg/deb-$*/src/
-	cp -a $(call agent_of,$*) $(dir $(call agent_of,$*))json-c.COPYING .build-pkg/deb-$*/src/$(DIST)/
+	cp -a $(call agent_of,$*) $(dir $(call agent_of,$*))json-c.COPYING $(dir $(call agent_of,$*))musl.COPYRIGHT \
+		.build-pkg/deb-$*/src/$(DIST)/
 	cd .build-pkg/deb-$*/src && dpkg-buildpackage -b --no-sign -Zxz -a$(call debarch_of,$*)
 	rm -f $(DIST)/qemu-ga-swift_*_$(call debarch_of,$*).deb
 	mv .build-pkg/deb-$*/qemu-ga-swift_*_$(call debarch_of,$*).deb $(DIST)/

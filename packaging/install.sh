@@ -214,6 +214,7 @@ plan() {
     echo "d $LICENSEDIR"
     echo "644 $LICENSEDIR/LICENSE LICENSE"
     echo "644 $LICENSEDIR/json-c.COPYING json-c.COPYING"
+    echo "644 $LICENSEDIR/musl.COPYRIGHT musl.COPYRIGHT"
     echo "d $SHAREDIR"
     # a copy of this script, for --uninstall once the tarball is gone
     echo "755 $SHAREDIR/install.sh install.sh"

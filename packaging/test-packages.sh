@@ -111,6 +111,7 @@ DEBIAN_TREE='/etc/default/qemu-guest-agent 644
 /usr/share/doc/qemu-ga-swift/examples/mysql-flush.sh.sample 644
 /usr/share/doc/qemu-ga-swift/examples/postgresql-checkpoint.sh.sample 644
 /usr/share/doc/qemu-ga-swift/json-c.COPYING 644
+/usr/share/doc/qemu-ga-swift/musl.COPYRIGHT 644
 /usr/share/man/man8/qemu-ga-swift.8.gz 644
 /usr/share/man/man8/qemu-ga.8.gz -> qemu-ga-swift.8.gz
 /var/log/qemu-ga/ 755'
@@ -125,6 +126,7 @@ FEDORA_TREE='/etc/qemu-ga/fsfreeze-hook 755
 /usr/lib/udev/rules.d/99-qemu-guest-agent.rules 644
 /usr/share/licenses/qemu-ga-swift/LICENSE 644
 /usr/share/licenses/qemu-ga-swift/json-c.COPYING 644
+/usr/share/licenses/qemu-ga-swift/musl.COPYRIGHT 644
 /usr/share/man/man8/qemu-ga-swift.8.gz 644
 /usr/share/man/man8/qemu-ga.8.gz -> qemu-ga-swift.8.gz
 /usr/share/qemu/qemu-ga/mysql-flush.sh.sample 644
@@ -437,7 +439,7 @@ check "rpm scriptlets: %systemd_post/preun/postun_with_restart for the unit, the
 check "rpm: Provides and Conflicts qemu-guest-agent; licence Apache-2.0 AND MIT, both texts as %license" sh -c "
     rpm -qp --provides '$RPM' | grep -q '^qemu-guest-agent = ' && rpm -qp --conflicts '$RPM' | grep -qx qemu-guest-agent &&
     [ \"\$(rpm -qp --qf '%{LICENSE}' '$RPM')\" = 'Apache-2.0 AND MIT' ] &&
-    [ \"\$(rpm -qpL '$RPM' | sort | tr '\n' ' ')\" = '/usr/share/licenses/qemu-ga-swift/LICENSE /usr/share/licenses/qemu-ga-swift/json-c.COPYING ' ]"
+    [ \"\$(rpm -qpL '$RPM' | sort | tr '\n' ' ')\" = '/usr/share/licenses/qemu-ga-swift/LICENSE /usr/share/licenses/qemu-ga-swift/json-c.COPYING /usr/share/licenses/qemu-ga-swift/musl.COPYRIGHT ' ]"
 check "rpm scriptlets parse (sh -n)" sh -c "rpm -qp --qf '%{POSTIN}\n' '$RPM' | sh -n && rpm -qp --qf '%{PREUN}\n' '$RPM' | sh -n && rpm -qp --qf '%{POSTUN}\n' '$RPM' | sh -n"
 
 # ------------------------------------------------------------------ the tarballs and install.sh
@@ -448,6 +450,7 @@ fsfreeze-hook -rwxr-xr-x 0/0
 fsfreeze-hook.d/ drwxr-xr-x 0/0
 install.sh -rwxr-xr-x 0/0
 json-c.COPYING -rw-r--r-- 0/0
+musl.COPYRIGHT -rw-r--r-- 0/0
 qemu-ga-swift -rwxr-xr-x 0/0
 qemu-ga-swift.8 -rw-r--r-- 0/0
 qemu-ga.conf -rw-r--r-- 0/0
@@ -471,6 +474,7 @@ for a in $PACKAGE_ARCHES; do
         T=$WORK/tar-$a/$tname
         cmp "$T/qemu-ga-swift" "$(agent_of "$a")" && cmp "$T/install.sh" packaging/install.sh &&
             cmp "$T/json-c.COPYING" "$(dirname "$(agent_of "$a")")/json-c.COPYING" && cmp "$T/LICENSE" LICENSE &&
+            cmp "$T/musl.COPYRIGHT" "$(dirname "$(agent_of "$a")")/musl.COPYRIGHT" &&
             cmp "$T/qemu-ga-swift.8" docs/qemu-ga-swift.8 && cmp "$T/fsfreeze-hook" hooks/fsfreeze-hook &&
             for f in qemu-guest-agent.service.in qemu-guest-agent.rules qemu-guest-agent.init.in \
                 qemu-guest-agent.default.in qemu-guest-agent.openrc.in qemu-guest-agent.confd.in qemu-ga.conf; do

@@ -89,6 +89,8 @@ done
     "$WORK/EmbeddedRuntime.o" "$WORK/BridgeObjectRetain.o" \
     "$EMBEDDED_LIB/libswiftUnicodeDataTables.a" "$JSONC/lib/libjson-c.a"
 "$STRIP" -o "$OUTPUT" "$WORK/qemu-ga-swift"
-# json-c is linked in: its licence goes wherever the binary goes (the packages, the tarball).
+# json-c and musl are linked in: their licences go wherever the binary goes (the packages, the
+# tarball). musl's is Debian's copyright file of the musl package musl-dev brings.
 cp "$REPO/.build-static/json-c-src/COPYING" "$(dirname "$OUTPUT")/json-c.COPYING"
+cp /usr/share/doc/musl/copyright "$(dirname "$OUTPUT")/musl.COPYRIGHT"
 echo "build-embedded: $OUTPUT ($ARCH, static), $(wc -c < "$OUTPUT") bytes"

@@ -7,7 +7,7 @@
 #     qemu-guest-agent.init.in        SysV script         qemu-guest-agent.default.in  its settings
 #     qemu-guest-agent.openrc.in      OpenRC script       qemu-guest-agent.confd.in    its settings
 #     qemu-ga.conf  fsfreeze-hook  fsfreeze-hook.d/ (empty)  samples/*.sample
-#     qemu-ga-swift.8  LICENSE  json-c.COPYING
+#     qemu-ga-swift.8  LICENSE  json-c.COPYING  musl.COPYRIGHT
 # (.in files hold @PLACEHOLDERS@ that install.sh fills for the layout). json-c's licence text
 # is the one the release build put beside BINARY. Owners root, fixed times: the same inputs
 # give the same bytes.
@@ -34,6 +34,7 @@ install -m 0644 hooks/fsfreeze-hook.d/*.sample "$D/samples/"
 install -m 0644 docs/qemu-ga-swift.8 "$D/qemu-ga-swift.8"
 install -m 0644 LICENSE "$D/LICENSE"
 install -m 0644 "$(dirname "$BIN")/json-c.COPYING" "$D/json-c.COPYING"
+install -m 0644 "$(dirname "$BIN")/musl.COPYRIGHT" "$D/musl.COPYRIGHT"
 chmod 755 "$D" "$D/fsfreeze-hook.d" "$D/samples"
 # every entry dated to the release's debian/changelog entry (as dpkg-buildpackage's
 # SOURCE_DATE_EPOCH): the same sources give the same bytes, whatever the commit

@@ -191,8 +191,9 @@ log "modules: $(sed 's|.*/||' lib/modules/load-order | tr '\n' ' ')"
 # script /init starts it with, its settings file, the fsfreeze hook, qemu-ga.conf
 mkdir -p "$OUTDIR/dist"
 ln -sf "$AGENT" "$OUTDIR/dist/qemu-ga-swift"
-# make install installs json-c's licence from beside the binary, as the release build leaves it.
+# make install installs json-c's and musl's licences from beside the binary, as the release build leaves it.
 ln -sf "$(dirname "$AGENT")/json-c.COPYING" "$OUTDIR/dist/json-c.COPYING"
+ln -sf "$(dirname "$AGENT")/musl.COPYRIGHT" "$OUTDIR/dist/musl.COPYRIGHT"
 make -s -C "$REPO" install DESTDIR="$STAGE" SBINDIR=/usr/bin DIST="$OUTDIR/dist" >&2
 rm -rf "$OUTDIR/dist"
 # and its shared libraries
