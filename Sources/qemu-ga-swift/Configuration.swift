@@ -1,3 +1,4 @@
+import CommandLineOptions
 import Channel
 import Commands
 import SystemCalls
@@ -29,7 +30,7 @@ struct Configuration: Equatable {
     static let defaultFsfreezeHookTimeout: Double = 60
     static let defaultFsfreezeTimeout: Double = 600
     /// Our option's name and config key: qemu-ga has no such setting.
-    static let allowVsockCIDsKey = "allow-vsock-cids"
+    static let allowVsockCIDsKey = QemuGAOptions.allowVsockCIDsName
     /// The key-file group qemu-ga reads and writes.
     static let group = "general"
 

@@ -6,29 +6,9 @@ import Testing
 // with), run in a small C program compiled once per test run, on the same argv tables. Every
 // case compares the options, the operands and the exact bytes written to stderr.
 
-/// qemu-ga's short options and long-option table, as Sources/qemu-ga-swift/AgentCommandLine
-/// declares them (that target cannot be imported): the table the agent really parses with.
-let qemuGAShortOptions = "hVvdc:m:p:l:f:F::b:a:t:Dr"
-let qemuGALongOptions: [GetOpt.LongOption] = [
-    .init(name: "help", argument: .none, code: code("h")),
-    .init(name: "version", argument: .none, code: code("V")),
-    .init(name: "config", argument: .required, code: code("c")),
-    .init(name: "dump-conf", argument: .none, code: code("D")),
-    .init(name: "logfile", argument: .required, code: code("l")),
-    .init(name: "pidfile", argument: .required, code: code("f")),
-    .init(name: "fsfreeze-hook", argument: .optional, code: code("F")),
-    .init(name: "verbose", argument: .none, code: code("v")),
-    .init(name: "method", argument: .required, code: code("m")),
-    .init(name: "path", argument: .required, code: code("p")),
-    .init(name: "daemonize", argument: .none, code: code("d")),
-    .init(name: "block-rpcs", argument: .required, code: code("b")),
-    .init(name: "blacklist", argument: .required, code: code("b")),
-    .init(name: "allow-rpcs", argument: .required, code: code("a")),
-    .init(name: "statedir", argument: .required, code: code("t")),
-    .init(name: "retry-path", argument: .none, code: code("r")),
-    .init(name: "fsfreeze-timeout", argument: .required, code: 256),
-    .init(name: "fsfreeze-hook-timeout", argument: .required, code: 257),
-]
+/// qemu-ga's short options and long-option table: the ones the agent parses with.
+let qemuGAShortOptions = QemuGAOptions.shortOptions
+let qemuGALongOptions = QemuGAOptions.longOptions
 
 /// A table made to probe the matching rules: rows that share a prefix and agree (`same-*`),
 /// rows where only the first and a later one differ (`x*`: `xc` agrees with `xa`, `xb` does
